@@ -38,8 +38,9 @@ def parse_date(text: str, *, field: str = "date") -> date:
     try:
         return date.fromisoformat(text.strip())
     except (ValueError, AttributeError):
-        raise InvalidValue(field, text, "not a date in the form YYYY-MM-DD",
-                           "日期格式应为 YYYY-MM-DD") from None
+        raise InvalidValue(
+            field, text, "not a date in the form YYYY-MM-DD", "日期格式应为 YYYY-MM-DD"
+        ) from None
 
 
 def first_fixed_day(start: date, repayment_day: int, *, min_days: int = 15) -> date:

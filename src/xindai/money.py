@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from enum import Enum
+from enum import StrEnum
 from fractions import Fraction
 
 from xindai.errors import InvalidValue
@@ -20,7 +20,7 @@ FEN_PER_YUAN = 100
 _YUAN_RE = re.compile(r"^([+-]?)(\d+)(?:\.(\d{1,2}))?$")
 
 
-class DayCount(str, Enum):
+class DayCount(StrEnum):
     """Day-count convention: the number of days in a year for daily interest."""
 
     ACT360 = "act360"
@@ -62,10 +62,10 @@ def parse_yuan(text: str | int | Decimal, *, field: str = "amount") -> Fen:
     if isinstance(text, Decimal):
         if not text.is_finite():
             raise InvalidValue(field, str(text), "not a finite amount", "不是有效金额")
-        fen = text * FEN_PER_YUAN
-        if fen != fen.to_integral_value():
+        scaled = text * FEN_PER_YUAN
+        if scaled != scaled.to_integral_value():
             raise InvalidValue(field, str(text), "more than two decimals", "金额最多两位小数")
-        return int(fen)
+        return int(scaled)
     cleaned = text.strip().replace(",", "").replace("，", "")
     for prefix in ("¥", "￥", "CNY", "RMB"):
         if cleaned.startswith(prefix):
@@ -74,8 +74,12 @@ def parse_yuan(text: str | int | Decimal, *, field: str = "amount") -> Fen:
         cleaned = cleaned[:-1].strip()
     match = _YUAN_RE.match(cleaned)
     if not match:
-        raise InvalidValue(field, text, "not a yuan amount with at most two decimals",
-                           "不是最多两位小数的人民币金额")
+        raise InvalidValue(
+            field,
+            text,
+            "not a yuan amount with at most two decimals",
+            "不是最多两位小数的人民币金额",
+        )
     sign, whole, cents = match.groups()
     fen = int(whole) * FEN_PER_YUAN + int((cents or "0").ljust(2, "0"))
     return -fen if sign == "-" else fen
@@ -122,12 +126,12 @@ def rate_ratio(rate: Decimal) -> tuple[int, int]:
     return rate.as_integer_ratio()
 
 
-def interest_for_days(balance_fen: Fen, annual_rate: Decimal, days: int,
-                      day_count: DayCount) -> Fen:
+def interest_for_days(
+    balance_fen: Fen, annual_rate: Decimal, days: int, day_count: DayCount
+) -> Fen:
     """Simple interest on `balance_fen` for `days` days: round(B × annual × days / basis)."""
     numerator, denominator = annual_rate.as_integer_ratio()
-    return round_half_up_ratio(balance_fen * numerator * days,
-                               denominator * day_count.days_in_year)
+    return round_half_up_ratio(balance_fen * numerator * days, denominator * day_count.days_in_year)
 
 
 def percent_of(base_fen: Fen, rate: Decimal) -> Fen:

@@ -1,0 +1,47 @@
+"""The `xindai` command line (Typer): thin commands that parse, call the core and render.
+
+Bad input exits with status 2 and one line naming the bad value, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from xindai.cli import bench, calc, demo, products
+from xindai.errors import XindaiError
+
+app = typer.Typer(
+    name="xindai",
+    help="Xindai 信贷 — consumer cash-loan platform / 现金贷业务平台",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(calc.app, name="calc")
+app.add_typer(bench.app, name="bench")
+app.add_typer(products.app, name="products")
+app.command(name="demo")(demo.demo)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: runs the app and maps every input error to one line, exit 2."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except XindaiError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("Aborted.", file=sys.stderr)
+        sys.exit(1)
+    except Exception as exc:
+        # usage errors of the command-line parser (unknown option, missing value …)
+        format_message = getattr(exc, "format_message", None)
+        if format_message is None or not hasattr(exc, "exit_code"):
+            raise
+        print(f"Error: {' '.join(str(format_message()).split())}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    sys.exit(result if isinstance(result, int) else 0)

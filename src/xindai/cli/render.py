@@ -1,0 +1,102 @@
+"""Rich and JSON renderings of schedules and their annualised cost."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from xindai.money import format_percent, format_rate, format_yuan
+from xindai.products.cost import AnnualisedCost
+from xindai.schedules.model import Schedule, UpfrontFeeMode
+
+
+def schedule_json(schedule: Schedule, cost: AnnualisedCost) -> dict[str, Any]:
+    """The stable JSON shape of `xindai calc schedule --json`."""
+    terms = schedule.terms
+    return {
+        "method": terms.method.value,
+        "principal": format_yuan(terms.principal_fen),
+        "disbursed": format_yuan(schedule.disbursed_fen),
+        "upfront_fee": format_yuan(schedule.upfront_fee_fen),
+        "upfront_fee_mode": terms.upfront_fee_mode.value if schedule.upfront_fee_fen else None,
+        "installments": [
+            {
+                "number": i.number,
+                "due_date": i.due_date.isoformat(),
+                "principal": format_yuan(i.principal_fen),
+                "interest": format_yuan(i.interest_fen),
+                "fee": format_yuan(i.fee_fen),
+                "total": format_yuan(i.total_fen),
+            }
+            for i in schedule.installments
+        ],
+        "total_interest": format_yuan(schedule.total_interest_fen),
+        "total_fee": format_yuan(schedule.total_fee_fen),
+        "total_payment": format_yuan(schedule.total_payment_fen),
+        "apr": format_rate(cost.nominal),
+        "apr_effective": format_rate(cost.effective),
+    }
+
+
+def schedule_table(schedule: Schedule, cost: AnnualisedCost, title: str | None = None) -> Group:
+    """A readable table of the schedule with totals and the annualised cost."""
+    terms = schedule.terms
+    table = Table(
+        title=title
+        or f"{terms.method.label_zh} {terms.method.value} · "
+        f"{format_yuan(terms.principal_fen, thousands=True)} 元 · {terms.term} {terms.unit.value}",
+        show_footer=True,
+    )
+    table.add_column("期数 No.", "合计 Total", justify="right")
+    table.add_column("到期日 Due date")
+    table.add_column(
+        "本金 Principal", format_yuan(schedule.total_principal_fen, thousands=True), justify="right"
+    )
+    table.add_column(
+        "利息 Interest", format_yuan(schedule.total_interest_fen, thousands=True), justify="right"
+    )
+    table.add_column(
+        "费用 Fee", format_yuan(schedule.total_fee_fen, thousands=True), justify="right"
+    )
+    table.add_column(
+        "应还 Total",
+        format_yuan(schedule.total_payment_fen, thousands=True),
+        justify="right",
+        style="bold",
+    )
+    for i in schedule.installments:
+        table.add_row(
+            str(i.number),
+            i.due_date.isoformat(),
+            format_yuan(i.principal_fen, thousands=True),
+            format_yuan(i.interest_fen, thousands=True),
+            format_yuan(i.fee_fen, thousands=True),
+            format_yuan(i.total_fen, thousands=True),
+        )
+    lines = [
+        f"到手金额 Disbursed: {format_yuan(schedule.disbursed_fen, thousands=True)} 元",
+    ]
+    if schedule.upfront_fee_fen:
+        mode = {
+            UpfrontFeeMode.DEDUCT: "从放款中扣除 deducted from payout (砍头息)",
+            UpfrontFeeMode.SEPARATE: "放款前另付 paid before payout",
+            UpfrontFeeMode.AMORTIZED: "分摊到各期 spread over installments",
+        }
+        lines.append(
+            f"头息 Upfront fee: {format_yuan(schedule.upfront_fee_fen, thousands=True)}"
+            f" 元 — {mode[terms.upfront_fee_mode]}"
+        )
+    lines.append(
+        f"综合年化成本 APR (IRR): {format_percent(cost.nominal)} · "
+        f"实际年化 effective: {format_percent(cost.effective)}"
+    )
+    summary = Text("\n".join(lines))
+    if cost.nominal > Decimal("0.36"):
+        summary.append("\n超过 36% 上限 Above the 36% cap", style="bold red")
+    elif cost.nominal > Decimal("0.24"):
+        summary.append("\n超过 24% 上限 Above the 24% cap", style="bold yellow")
+    return Group(table, summary)

@@ -1,0 +1,167 @@
+"""Comprehensive annualised cost (综合年化成本) of a schedule by the IRR method.
+
+The borrower's cash flows are the net amount received at the start and every installment
+paid. The periodic IRR `i` is annualised as `i × periods per year` (nominal, the convention
+in Chinese disclosures) and as `(1 + i)^k − 1` (effective). Periods per year: 12 for month
+periods, basis / days for day and week periods and for a bullet loan (one period of its
+actual days). Flows on irregular dates (a broken first period) sit at exact day fractions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
+from xindai.dates import add_months
+from xindai.errors import InvalidValue
+from xindai.money import Fen
+from xindai.schedules.model import Method, PeriodUnit, Schedule
+
+_PRECISION = 40
+_TOLERANCE = Decimal("1e-30")
+_QUANTUM = Decimal("1e-28")
+
+
+@dataclass(frozen=True, slots=True)
+class AnnualisedCost:
+    """The IRR figures of a schedule: periodic rate, nominal and effective annual rates."""
+
+    periodic_rate: Decimal
+    periods_per_year: Decimal
+    nominal: Decimal  # periodic × periods per year (APR as disclosed)
+    effective: Decimal  # (1 + periodic)^periods_per_year − 1
+
+
+@dataclass(frozen=True, slots=True)
+class CashFlowPlan:
+    """Flows in fen at times measured in periods; positive = paid by the borrower."""
+
+    received_fen: Fen
+    times: tuple[Fraction, ...]
+    payments_fen: tuple[Fen, ...]
+    periods_per_year: Fraction
+
+
+def cash_flow_plan(schedule: Schedule) -> CashFlowPlan:
+    """The borrower's flows, with each payment's time in periods since the start."""
+    terms = schedule.terms
+    basis = terms.day_count.days_in_year
+    start = terms.start_date
+    installments = schedule.installments
+    if terms.method is Method.BULLET:
+        days = installments[0].days
+        return CashFlowPlan(
+            schedule.net_received_fen,
+            (Fraction(1),),
+            (installments[0].total_fen,),
+            Fraction(basis, days),
+        )
+    if terms.unit is PeriodUnit.MONTH:
+        month_days = Fraction(basis, 12)
+        times: list[Fraction] = []
+        for installment in installments:
+            times.append(_months_between(start, installment.due_date, month_days))
+        return CashFlowPlan(
+            schedule.net_received_fen,
+            tuple(times),
+            tuple(i.total_fen for i in installments),
+            Fraction(12),
+        )
+    step = terms.unit.days or 1
+    times = [Fraction((i.due_date - start).days, step) for i in installments]
+    return CashFlowPlan(
+        schedule.net_received_fen,
+        tuple(times),
+        tuple(i.total_fen for i in installments),
+        Fraction(basis, step),
+    )
+
+
+def _months_between(start: date, due: date, month_days: Fraction) -> Fraction:
+    """Whole calendar months from `start` to `due` on start's day, plus leftover days as a
+    fraction of a basis month (basis / 12 days); regular due dates give whole numbers."""
+    months = (due.year - start.year) * 12 + (due.month - start.month)
+    while months > 0 and add_months(start, months) > due:
+        months -= 1
+    anchor = add_months(start, months)
+    return months + Fraction((due - anchor).days) / month_days
+
+
+def _npv_and_slope(plan: CashFlowPlan, rate: Decimal) -> tuple[Decimal, Decimal]:
+    one_plus = 1 + rate
+    npv = Decimal(-plan.received_fen)
+    slope = Decimal(0)
+    for time, payment in zip(plan.times, plan.payments_fen, strict=True):
+        if time.denominator == 1:
+            t = Decimal(time.numerator)
+            discount = one_plus ** int(time.numerator)
+        else:
+            t = Decimal(time.numerator) / Decimal(time.denominator)
+            discount = one_plus**t
+        npv += payment / discount
+        slope -= payment * t / (discount * one_plus)
+    return npv, slope
+
+
+def periodic_irr(plan: CashFlowPlan) -> Decimal:
+    """The periodic rate i with Σ payment / (1+i)^t = received, by Newton with bisection.
+
+    Raises InvalidValue when no rate exists (nothing received, or payments below it)."""
+    if plan.received_fen <= 0:
+        raise InvalidValue(
+            "received",
+            plan.received_fen,
+            "the borrower receives nothing, so no cost rate exists",
+            "借款人实际到手金额为零，无法计算年化成本",
+        )
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        low, high = Decimal("-0.99"), Decimal(1)
+        while _npv_and_slope(plan, high)[0] > 0:
+            high *= 2
+            if high > 10**6:
+                raise InvalidValue(
+                    "cash flows", plan.payments_fen, "no finite cost rate", "无法求得年化成本"
+                )
+        if _npv_and_slope(plan, low)[0] < 0:
+            raise InvalidValue(
+                "cash flows",
+                plan.payments_fen,
+                "payments are below the amount received",
+                "还款总额低于到手金额",
+            )
+        rate = Decimal("0.01")
+        for _ in range(200):
+            npv, slope = _npv_and_slope(plan, rate)
+            if abs(npv) < _TOLERANCE:
+                break
+            if npv > 0:
+                low = rate
+            else:
+                high = rate
+            candidate = rate - npv / slope if slope != 0 else (low + high) / 2
+            if not low < candidate < high:
+                candidate = (low + high) / 2
+            if abs(candidate - rate) < _TOLERANCE:
+                rate = candidate
+                break
+            rate = candidate
+        # 28 places is far below any displayed figure and makes a zero-cost loan exactly 0
+        return rate.quantize(_QUANTUM)
+
+
+def annualised_cost(schedule: Schedule) -> AnnualisedCost:
+    """Nominal and effective comprehensive annualised cost of `schedule` (all fees in)."""
+    plan = cash_flow_plan(schedule)
+    periodic = periodic_irr(plan)
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        per_year = Decimal(plan.periods_per_year.numerator) / plan.periods_per_year.denominator
+        nominal = periodic * per_year
+        if plan.periods_per_year.denominator == 1:
+            effective = (1 + periodic) ** plan.periods_per_year.numerator - 1
+        else:
+            effective = (1 + periodic) ** per_year - 1
+        return AnnualisedCost(+periodic, +per_year, +nominal, +effective)

@@ -1,0 +1,56 @@
+"""Activation checks of a product: its comprehensive annualised cost against its cap.
+
+The cost depends on amount and term (fixed fees weigh more on small loans), so it is computed
+for every allowed term at the minimum and maximum amounts, on a reference start date, and the
+highest figure is compared with the cap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from xindai.errors import RateCapExceeded
+from xindai.money import Fen, format_percent, format_yuan
+from xindai.products.cost import AnnualisedCost, annualised_cost
+from xindai.products.model import Product
+from xindai.schedules.reference import build_schedule
+
+#: A start date whose months are all reachable without clamping (day 15).
+REFERENCE_START = date(2026, 1, 15)
+
+
+@dataclass(frozen=True, slots=True)
+class CostPoint:
+    amount_fen: Fen
+    term: int
+    cost: AnnualisedCost
+
+
+def cost_range(
+    product: Product, *, start_date: date = REFERENCE_START, first_loan: bool = False
+) -> tuple[CostPoint, ...]:
+    """The annualised cost at every allowed term and at the minimum and maximum amounts."""
+    points: list[CostPoint] = []
+    for term in product.terms:
+        for amount in sorted({product.amount_min_fen, product.amount_max_fen}):
+            terms = product.schedule_terms(amount, term, start_date, first_loan=first_loan)
+            points.append(CostPoint(amount, term, annualised_cost(build_schedule(terms))))
+    return tuple(points)
+
+
+def check_rate_cap(product: Product, *, start_date: date = REFERENCE_START) -> CostPoint:
+    """Raise `RateCapExceeded` with the computed figure when the product's highest nominal
+    annualised cost is above its cap; otherwise return that highest point."""
+    worst = max(cost_range(product, start_date=start_date), key=lambda p: p.cost.nominal)
+    cap = product.rate_cap.annual_rate
+    if worst.cost.nominal > cap:
+        figure, limit = format_percent(worst.cost.nominal), format_percent(cap)
+        amount, unit = format_yuan(worst.amount_fen), product.period_unit.value
+        raise RateCapExceeded(
+            f"product {product.code}: comprehensive annualised cost {figure} (IRR, term"
+            f" {worst.term} {unit}, amount {amount}) exceeds its cap {limit}",
+            f"产品 {product.code} 的综合年化成本 {figure}（IRR，期限 {worst.term}，金额 {amount}）"
+            f"超过上限 {limit}",
+        )
+    return worst

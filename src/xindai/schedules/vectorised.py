@@ -1,0 +1,606 @@
+"""Many schedules at once with NumPy integers, equal to `reference.build_schedule` to the fen.
+
+Layout: one flat array per installment field in CSR form (`offsets[i]:offsets[i + 1]` are
+schedule i's installments). Exactness: a period's rate is the integer fraction
+`a · mult_k / (ad · L)` (annual rate `a / ad`, `L` = lcm(12, basis), `mult_k` the days or the
+regular multiplier), so every ROUND_HALF_UP to the fen is integer floor division. Rows whose
+intermediate products could pass 2^62 run the same kernel on Python ints (dtype object).
+The annuity payment is the only float: see `_annuity_payments` for why it is still exact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from operator import attrgetter
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from xindai.errors import InvalidValue
+from xindai.money import DayCount
+from xindai.schedules.model import (
+    TERM_LIMITS,
+    Installment,
+    Method,
+    PeriodicFeeKind,
+    PeriodUnit,
+    Schedule,
+    ScheduleTerms,
+    UpfrontFeeMode,
+)
+from xindai.schedules.reference import annuity_payment
+
+I64: TypeAlias = npt.NDArray[np.int64]
+Mask: TypeAlias = npt.NDArray[np.bool_]
+DayArray: TypeAlias = npt.NDArray[np.datetime64]
+IntArray: TypeAlias = npt.NDArray[Any]
+"""Integers: int64, or dtype object (exact Python ints) only where a value passes int64."""
+
+METHOD_CODES: dict[Method, int] = {m: i for i, m in enumerate(Method)}
+UNIT_CODES: dict[PeriodUnit, int] = {u: i for i, u in enumerate(PeriodUnit)}
+FEE_MODE_CODES: dict[UpfrontFeeMode, int] = {m: i for i, m in enumerate(UpfrontFeeMode)}
+FEE_KIND_CODES: dict[PeriodicFeeKind, int] = {k: i for i, k in enumerate(PeriodicFeeKind)}
+
+_BULLET, _ANNUITY = METHOD_CODES[Method.BULLET], METHOD_CODES[Method.ANNUITY]
+_EQUAL_PRINCIPAL, _FLAT = METHOD_CODES[Method.EQUAL_PRINCIPAL], METHOD_CODES[Method.FLAT]
+_INTEREST_FIRST = METHOD_CODES[Method.INTEREST_FIRST]
+_PRINCIPAL_FIRST = METHOD_CODES[Method.PRINCIPAL_FIRST]
+_DAY, _WEEK, _MONTH = (UNIT_CODES[u] for u in (PeriodUnit.DAY, PeriodUnit.WEEK, PeriodUnit.MONTH))
+_DEDUCT = FEE_MODE_CODES[UpfrontFeeMode.DEDUCT]
+_AMORTIZED = FEE_MODE_CODES[UpfrontFeeMode.AMORTIZED]
+_FIXED = FEE_KIND_CODES[PeriodicFeeKind.FIXED]
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_MIN_DAY, _MAX_DAY = date.min.toordinal() - _EPOCH_ORDINAL, date.max.toordinal() - _EPOCH_ORDINAL
+_FIXED_DAY_MIN_GAP = 15  # days from the start to the first fixed repayment day (dates.py)
+_SAFE_MAGNITUDE = 2.0**62  # int64 rows keep every intermediate below this (limit 2^63)
+_ANNUITY_REL_TOL = 1e-9  # float annuity error is below 1e-13 relative, see _annuity_payments
+
+
+def _enum_codes(values: Iterable[object], codes: dict[Any, int]) -> I64:
+    objects = np.array(list(values), dtype=object)
+    result = np.full(len(objects), -1, dtype=np.int64)
+    for member, code in codes.items():
+        result[objects == member] = code
+    return result
+
+
+def _ints(values: Sequence[int]) -> IntArray:
+    """int64 when every value fits comfortably, else exact Python ints (dtype object)."""
+    if not values or (max(values) < 2**62 and min(values) > -(2**62)):
+        return np.array(values, dtype=np.int64)
+    return np.array(values, dtype=object)
+
+
+def _ratios(values: Sequence[Decimal]) -> tuple[IntArray, IntArray]:
+    exact = {value: value.as_integer_ratio() for value in set(values)}
+    pairs = list(map(exact.__getitem__, values))
+    return _ints([p[0] for p in pairs]), _ints([p[1] for p in pairs])
+
+
+def _decimal(numerator: int, denominator: int, field: str) -> Decimal:
+    """The Decimal equal to numerator/denominator; the denominator must divide a power of 10."""
+    rest, power = denominator, 0
+    while rest % 10 == 0:
+        rest, power = rest // 10, power + 1
+    while rest % 2 == 0 or rest % 5 == 0:
+        rest, power = rest // (2 if rest % 2 == 0 else 5), power + 1
+    if rest != 1:
+        raise InvalidValue(field, f"{numerator}/{denominator}", "not a finite decimal",
+                           "不是有限小数")
+    return Decimal(f"{numerator * (10**power // denominator)}E-{power}")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScheduleColumns:
+    """Schedule terms as columns (one entry per schedule), the columnar twin of ScheduleTerms.
+
+    Rates are exact fractions `numerator / denominator`; codes follow METHOD_CODES, UNIT_CODES,
+    FEE_MODE_CODES and FEE_KIND_CODES; `repayment_day` 0 means the start date's day; a fixed
+    periodic fee is `periodic_fee_numerator` fen with denominator 1.
+    """
+
+    principal_fen: IntArray
+    rate_numerator: IntArray
+    rate_denominator: IntArray
+    term: I64
+    unit: I64
+    method: I64
+    start_date: DayArray
+    days_in_year: I64
+    interest_start_days: I64
+    interest_free_days: I64
+    repayment_day: I64
+    upfront_fee_numerator: IntArray
+    upfront_fee_denominator: IntArray
+    upfront_fee_mode: I64
+    periodic_fee_kind: I64
+    periodic_fee_numerator: IntArray
+    periodic_fee_denominator: IntArray
+
+    def __len__(self) -> int:
+        return len(self.principal_fen)
+
+    @classmethod
+    def from_terms(cls, terms: Sequence[ScheduleTerms]) -> ScheduleColumns:
+        """Columns of already validated terms (one pass of C-level attribute access)."""
+        getter = attrgetter(*(f for f in ScheduleTerms.__dataclass_fields__))
+        fields = list(zip(*map(getter, terms), strict=True)) if terms else [()] * 14
+        (principal, rate, term, unit, method, start, day_count, start_days, free_days,
+         repayment_day, upfront_rate, upfront_mode, fee_kind, fee_value) = fields
+        rate_num, rate_den = _ratios(rate)
+        upfront_num, upfront_den = _ratios(upfront_rate)
+        fee_num, fee_den = _ratios(fee_value)  # a fixed fee is a whole number: denominator 1
+        ordinals = np.array([d.toordinal() for d in start], dtype=np.int64) - _EPOCH_ORDINAL
+        basis = np.where(_enum_codes(day_count, {DayCount.ACT365: 1}) == 1, 365, 360)
+        return cls(
+            principal_fen=_ints(principal),
+            rate_numerator=rate_num,
+            rate_denominator=rate_den,
+            term=np.array(term, dtype=np.int64),
+            unit=_enum_codes(unit, UNIT_CODES),
+            method=_enum_codes(method, METHOD_CODES),
+            start_date=ordinals.view("datetime64[D]"),
+            days_in_year=basis.astype(np.int64),
+            interest_start_days=np.array(start_days, dtype=np.int64),
+            interest_free_days=np.array(free_days, dtype=np.int64),
+            repayment_day=np.array([d or 0 for d in repayment_day], dtype=np.int64),
+            upfront_fee_numerator=upfront_num,
+            upfront_fee_denominator=upfront_den,
+            upfront_fee_mode=_enum_codes(upfront_mode, FEE_MODE_CODES),
+            periodic_fee_kind=_enum_codes(fee_kind, FEE_KIND_CODES),
+            periodic_fee_numerator=fee_num,
+            periodic_fee_denominator=fee_den,
+        )
+
+    def terms_at(self, i: int) -> ScheduleTerms:
+        """Schedule i's ScheduleTerms (rates must be finite decimals)."""
+        fee_kind = list(PeriodicFeeKind)[int(self.periodic_fee_kind[i])]
+        fee_num, fee_den = int(self.periodic_fee_numerator[i]), int(self.periodic_fee_denominator[i])
+        return ScheduleTerms(
+            principal_fen=int(self.principal_fen[i]),
+            annual_rate=_decimal(int(self.rate_numerator[i]), int(self.rate_denominator[i]),
+                                 "rate"),
+            term=int(self.term[i]),
+            unit=list(PeriodUnit)[int(self.unit[i])],
+            method=list(Method)[int(self.method[i])],
+            start_date=date.fromordinal(int(self.start_date[i].astype(np.int64)) + _EPOCH_ORDINAL),
+            day_count=DayCount.ACT365 if int(self.days_in_year[i]) == 365 else DayCount.ACT360,
+            interest_start_days=int(self.interest_start_days[i]),
+            interest_free_days=int(self.interest_free_days[i]),
+            repayment_day=int(self.repayment_day[i]) or None,
+            upfront_fee_rate=_decimal(int(self.upfront_fee_numerator[i]),
+                                      int(self.upfront_fee_denominator[i]), "upfront_fee"),
+            upfront_fee_mode=list(UpfrontFeeMode)[int(self.upfront_fee_mode[i])],
+            periodic_fee_kind=fee_kind,
+            periodic_fee_value=_decimal(fee_num, fee_den, "periodic_fee"),
+        )
+
+    def validate(self) -> None:
+        """Raise InvalidValue naming the first schedule that ScheduleTerms would reject."""
+        def check(bad: Mask, field: str, values: npt.NDArray[Any], en: str, zh: str) -> None:
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise InvalidValue(f"{field}[{i}]", values[i].item() if hasattr(values[i], "item")
+                                   else values[i], en, zh)
+
+        n = len(self)
+        for name in ScheduleColumns.__dataclass_fields__:
+            if len(getattr(self, name)) != n:
+                raise InvalidValue(name, len(getattr(self, name)), f"must have {n} entries",
+                                   f"应有 {n} 项")
+        check(self.principal_fen <= 0, "principal", self.principal_fen, "must be positive",
+              "本金必须大于零")
+        check((self.rate_denominator <= 0) | (self.rate_numerator < 0)
+              | (self.rate_numerator > self.rate_denominator), "rate", self.rate_numerator,
+              "must be between 0 and 1", "年利率必须在 0 到 1 之间")
+        check((self.unit < 0) | (self.unit > 2), "unit", self.unit, "unknown unit code", "未知单位")
+        check((self.method < 0) | (self.method >= len(METHOD_CODES)), "method", self.method,
+              "unknown method code", "未知还款方式")
+        check((self.days_in_year != 360) & (self.days_in_year != 365), "day_count",
+              self.days_in_year, "must be 360 or 365", "应为 360 或 365")
+        unit = np.clip(self.unit, 0, 2)
+        low = np.array([TERM_LIMITS[u.value][0] for u in PeriodUnit])[unit]
+        high = np.array([TERM_LIMITS[u.value][1] for u in PeriodUnit])[unit]
+        check((self.term < low) | (self.term > high), "term", self.term,
+              "out of the limits for its unit", "超出该单位的期限范围")
+        for name in ("interest_start_days", "interest_free_days"):
+            days = getattr(self, name)
+            check((days < 0) | (days > 366), name, days, "must be 0–366 days", "应在 0–366 天之间")
+        rd = self.repayment_day
+        check((rd < 0) | (rd > 28) | ((rd > 0) & ((self.unit != _MONTH) | (self.method == _BULLET))),
+              "repayment_day", rd, "must be 1–28 with monthly installments",
+              "固定还款日应在 1–28 之间且按月分期")
+        check((self.upfront_fee_denominator <= 0) | (self.upfront_fee_numerator < 0)
+              | (self.upfront_fee_numerator >= self.upfront_fee_denominator), "upfront_fee",
+              self.upfront_fee_numerator, "must be at least 0 and below 1", "头息比例应在 0 到 1 之间")
+        check((self.upfront_fee_mode < 0) | (self.upfront_fee_mode > 2), "upfront_fee_mode",
+              self.upfront_fee_mode, "unknown mode code", "未知头息收取方式")
+        fixed = self.periodic_fee_kind == _FIXED
+        check((self.periodic_fee_kind < 0) | (self.periodic_fee_kind > 1)
+              | (self.periodic_fee_denominator <= 0) | (self.periodic_fee_numerator < 0)
+              | (fixed & (self.periodic_fee_denominator != 1))
+              | (~fixed & (self.periodic_fee_numerator >= self.periodic_fee_denominator)),
+              "periodic_fee", self.periodic_fee_numerator,
+              "a rate below 1 or a whole number of fen", "期费应为小于 1 的费率或整数分")
+        start = self.start_date.astype("datetime64[D]").view(np.int64)
+        check(np.isnat(self.start_date) | (start < _MIN_DAY) | (start > _MAX_DAY - 2000),
+              "start_date", self.start_date, "out of range", "超出日期范围")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScheduleBatch:
+    """Many schedules as flat arrays: installments of schedule i are `offsets[i]:offsets[i+1]`.
+
+    Amounts are fen (int64; dtype object only if an amount passes the int64 range).
+    """
+
+    offsets: I64
+    number: I64
+    period_start: DayArray
+    due_date: DayArray
+    principal_fen: IntArray
+    interest_fen: IntArray
+    fee_fen: IntArray
+    upfront_fee_fen: IntArray
+    disbursed_fen: IntArray
+    columns: ScheduleColumns
+    terms: Sequence[ScheduleTerms] | None = None
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def installment_count(self) -> int:
+        """Installments in the whole batch."""
+        return int(self.offsets[-1])
+
+    @property
+    def installment_counts(self) -> I64:
+        """Installments per schedule."""
+        return np.diff(self.offsets)
+
+    def schedule(self, i: int) -> Schedule:
+        """Schedule i as the reference dataclasses (for comparison and display)."""
+        lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
+        terms = self.terms[i] if self.terms is not None else self.columns.terms_at(i)
+        rows = zip(self.number[lo:hi].tolist(), self.period_start[lo:hi].tolist(),
+                   self.due_date[lo:hi].tolist(), self.principal_fen[lo:hi].tolist(),
+                   self.interest_fen[lo:hi].tolist(), self.fee_fen[lo:hi].tolist(), strict=True)
+        return Schedule(terms, tuple(Installment(*row) for row in rows),
+                        upfront_fee_fen=int(self.upfront_fee_fen[i]),
+                        disbursed_fen=int(self.disbursed_fen[i]))
+
+    def to_schedules(self) -> list[Schedule]:
+        return [self.schedule(i) for i in range(len(self))]
+
+
+def build_schedules(terms: Sequence[ScheduleTerms]) -> ScheduleBatch:
+    """The schedules of `terms`, each equal to `reference.build_schedule` to the fen."""
+    return _build(ScheduleColumns.from_terms(terms), tuple(terms))
+
+
+def build_schedules_columns(
+    *,
+    principal_fen: npt.ArrayLike,
+    rate_numerator: npt.ArrayLike,
+    rate_denominator: npt.ArrayLike,
+    term: npt.ArrayLike,
+    unit: npt.ArrayLike,
+    method: npt.ArrayLike,
+    start_date: npt.ArrayLike,
+    days_in_year: npt.ArrayLike = 360,
+    interest_start_days: npt.ArrayLike = 0,
+    interest_free_days: npt.ArrayLike = 0,
+    repayment_day: npt.ArrayLike = 0,
+    upfront_fee_numerator: npt.ArrayLike = 0,
+    upfront_fee_denominator: npt.ArrayLike = 1,
+    upfront_fee_mode: npt.ArrayLike = _DEDUCT,
+    periodic_fee_kind: npt.ArrayLike = 0,
+    periodic_fee_numerator: npt.ArrayLike = 0,
+    periodic_fee_denominator: npt.ArrayLike = 1,
+) -> ScheduleBatch:
+    """Schedules from columns (see ScheduleColumns); scalars broadcast. Validates first."""
+    count = len(np.asarray(principal_fen))
+
+    def column(values: npt.ArrayLike) -> I64:
+        return np.broadcast_to(np.asarray(values, dtype=np.int64), (count,)).copy()
+
+    columns = ScheduleColumns(
+        principal_fen=column(principal_fen),
+        rate_numerator=column(rate_numerator),
+        rate_denominator=column(rate_denominator),
+        term=column(term),
+        unit=column(unit),
+        method=column(method),
+        start_date=np.broadcast_to(np.asarray(start_date, dtype="datetime64[D]"), (count,)).copy(),
+        days_in_year=column(days_in_year),
+        interest_start_days=column(interest_start_days),
+        interest_free_days=column(interest_free_days),
+        repayment_day=column(repayment_day),
+        upfront_fee_numerator=column(upfront_fee_numerator),
+        upfront_fee_denominator=column(upfront_fee_denominator),
+        upfront_fee_mode=column(upfront_fee_mode),
+        periodic_fee_kind=column(periodic_fee_kind),
+        periodic_fee_numerator=column(periodic_fee_numerator),
+        periodic_fee_denominator=column(periodic_fee_denominator),
+    )
+    columns.validate()
+    return _build(columns, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Calendar:
+    """Per installment: schedule row, number, last flag, dates (days since 1970) and the rate
+    multiplier `mult` (period rate = a · mult / (ad · L)); per schedule: counts and offsets."""
+
+    count: I64
+    offsets: I64
+    row: I64
+    number: I64
+    last: Mask
+    period_start: I64
+    due: I64
+    mult: I64
+    regular_mult: I64
+    den_mult: I64  # L = lcm(12, basis)
+
+
+def _calendar(cols: ScheduleColumns) -> _Calendar:
+    """Due dates and period rate multipliers, vectorised mirror of periods.periods()."""
+    size = len(cols)
+    method, unit = cols.method, cols.unit
+    bullet, month_unit = method == _BULLET, unit == _MONTH
+    count = np.where(bullet, 1, cols.term)
+    offsets = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(count, out=offsets[1:])
+    total = int(offsets[-1])
+    start = cols.start_date.astype("datetime64[D]").view(np.int64)
+    start_month = cols.start_date.astype("datetime64[M]").view(np.int64)
+    low = int(start_month.min()) if size else 0
+    # first day (days since 1970) of every month that any due date can fall in
+    month_first = np.arange(low, low + (int(start_month.max()) - low if size else 0) + 66)
+    month_first = month_first.view("datetime64[M]").astype("datetime64[D]").view(np.int64)
+
+    def on_day(month: I64, day: I64) -> I64:  # `day` of month index `month`, clamped
+        first = month_first[month - low]
+        return first + np.minimum(day, month_first[month - low + 1] - first) - 1
+
+    start_day = start - month_first[start_month - low] + 1
+    fixed = cols.repayment_day > 0
+    # first repayment day at least 15 days away: at most two months after the start month
+    skip = sum(
+        (on_day(start_month + j, cols.repayment_day) - start < _FIXED_DAY_MIN_GAP).astype(np.int64)
+        for j in (0, 1)
+    )
+    first_fixed = on_day(start_month + skip, cols.repayment_day)
+    broken = fixed & (first_fixed != on_day(start_month + 1, start_day))
+    base_month = start_month + np.where(fixed, skip - 1, 0)
+    anchor = np.where(fixed, cols.repayment_day, start_day)
+    month_step = np.where(month_unit, np.where(bullet, cols.term, 1), 0)
+    unit_days = np.where(unit == _WEEK, 7, 1)
+    day_step = unit_days * np.where(bullet, cols.term, 1)
+
+    row = np.repeat(np.arange(size, dtype=np.int64), count)
+    number = np.ones(total, dtype=np.int64)
+    number[offsets[1:-1]] = 1 - count[:-1]
+    number = np.cumsum(number)
+    last = number == count[row]
+    month_due = on_day(base_month[row] + number * month_step[row], anchor[row])
+    due = np.where(month_unit[row], month_due, start[row] + number * day_step[row])
+    period_start = np.empty(total, dtype=np.int64)
+    period_start[1:] = due[:-1]
+    period_start[offsets[:-1]] = start
+
+    act365 = cols.days_in_year == 365
+    per_day = np.where(act365, 12, 1)  # L / basis
+    den_mult = np.where(act365, 4380, 360)
+    regular_mult = np.where(month_unit, den_mult // 12, unit_days * per_day)
+    free_until = (start + np.maximum(cols.interest_start_days, cols.interest_free_days))[row]
+    day_based = (number == 1) & (bullet | broken)[row]
+    charged = due - np.maximum(period_start, free_until)
+    mult = np.where(
+        free_until >= due, 0,
+        np.where((free_until > period_start) | day_based, charged * per_day[row],
+                 regular_mult[row]),
+    )
+    if total and (int(due.max()) > _MAX_DAY):
+        raise InvalidValue("start_date", "…", "a due date passes 9999-12-31", "到期日超出日期范围")
+    return _Calendar(count, offsets, row, number, last, period_start, due, mult,
+                     regular_mult, den_mult)
+
+
+def _magnitude(values: IntArray) -> npt.NDArray[np.float64]:
+    """An upper bound of |values| as float64 (inf when huge)."""
+    if values.dtype != object:
+        return np.abs(values).astype(np.float64) * (1 + 2.0**-50)
+    bits = [abs(int(v)).bit_length() for v in values]
+    return np.array([math.ldexp(1.0, b) if b < 1000 else math.inf for b in bits])
+
+
+def _int64_safe(cols: ScheduleColumns, cal: _Calendar) -> Mask:
+    """Rows whose every intermediate product stays below 2^62 (see _amounts)."""
+    if not len(cols):
+        return np.ones(0, dtype=np.bool_)
+    principal = _magnitude(cols.principal_fen) + cal.count
+    max_mult = np.maximum.reduceat(cal.mult, cal.offsets[:-1]).astype(np.float64)
+    fixed = cols.periodic_fee_kind == _FIXED
+    fee_num, fee_den = _magnitude(cols.periodic_fee_numerator), _magnitude(
+        cols.periodic_fee_denominator)
+    bounds = (
+        2 * principal * _magnitude(cols.rate_numerator) * max_mult
+        + _magnitude(cols.rate_denominator) * cal.den_mult,
+        2 * principal * np.where(fixed, 0, fee_num) + fee_den + fee_num,
+        2 * principal * _magnitude(cols.upfront_fee_numerator)
+        + _magnitude(cols.upfront_fee_denominator),
+        4 * principal + fee_num,
+    )
+    return np.logical_and.reduce([b < _SAFE_MAGNITUDE for b in bounds])
+
+
+def _round_half_up(numerator: IntArray, denominator: IntArray) -> IntArray:
+    """ROUND_HALF_UP of numerator/denominator (denominator > 0), halves away from zero."""
+    magnitude = (2 * np.abs(numerator) + denominator) // (2 * denominator)
+    return np.where(numerator < 0, -magnitude, magnitude)
+
+
+def _annuity_payments(principal: IntArray, rate_num: IntArray, rate_den: IntArray,
+                      count: I64) -> IntArray:
+    """round(P·r·g/(g−1)), g = (1+r)^n, r = rate_num/rate_den; round(P/n) when r = 0.
+
+    Why float64 is exact here: with g − 1 = expm1(n·log1p(r)) there is no cancellation, and
+    n·log1p(r) ≤ 60·log(13/12) < 5 for every rate ≤ 1 the terms allow, so the relative error
+    of the float result is below ~100 ulp (≈1e-14). Rounding half up of the exact value equals
+    rounding of the float whenever the float's fractional part is farther from .5 than
+    1e-9·A + 1e-9 (10^4 times the error bound); other rows, non-int64 rows and A ≥ 2^52 are
+    recomputed exactly with reference.annuity_payment.
+    """
+    payment = _round_half_up(principal, count)  # the zero-rate answer
+    exact = rate_num != 0
+    if principal.dtype != object and exact.any():
+        idx = np.flatnonzero(exact)
+        rate = rate_num[idx].astype(np.float64) / rate_den[idx].astype(np.float64)
+        growth_less_one = np.expm1(count[idx] * np.log1p(rate))
+        value = principal[idx].astype(np.float64) * rate * (growth_less_one + 1) / growth_less_one
+        whole = np.floor(value)
+        fraction = value - whole
+        safe = (np.abs(fraction - 0.5) > _ANNUITY_REL_TOL * (value + 1)) & (value < 2.0**52)
+        payment[idx[safe]] = whole[safe].astype(np.int64) + (fraction[safe] >= 0.5)
+        exact[idx[safe]] = False
+    for i in np.flatnonzero(exact).tolist():
+        payment[i] = annuity_payment(int(principal[i]),
+                                     Fraction(int(rate_num[i]), int(rate_den[i])), int(count[i]))
+    return payment
+
+
+def _amounts(cols: ScheduleColumns, cal: _Calendar, dtype: type) -> tuple[IntArray, ...]:
+    """principal, interest, fee per installment and upfront fee, payout per schedule."""
+    as_int = (lambda a: a.astype(dtype))
+    principal, count, row, last = as_int(cols.principal_fen), cal.count, cal.row, cal.last
+    rate_num, method = as_int(cols.rate_numerator), cols.method
+    rate_den = as_int(cols.rate_denominator) * cal.den_mult
+    even_part = _round_half_up(principal, count)
+    interest_first = method == _INTEREST_FIRST
+    regular_part = np.where(interest_first, 0, even_part)
+    last_part = np.where(interest_first, principal, principal - (count - 1) * even_part)
+    principal_k = np.where(last, last_part[row], regular_part[row])
+    # outstanding balance before installment k: P − (k−1)·part for equal principal and
+    # principal first, P for bullet, flat and interest first; annuity is overwritten below
+    declining = (method == _EQUAL_PRINCIPAL) | (method == _PRINCIPAL_FIRST)
+    step = np.where(declining, even_part, 0)
+    balance = principal[row] - (cal.number - 1) * step[row]
+    interest_k = _round_half_up(balance * (rate_num[row] * cal.mult), rate_den[row])
+    principal_first = method == _PRINCIPAL_FIRST
+    if principal_first.any():
+        accrued = np.add.reduceat(interest_k, cal.offsets[:-1])
+        interest_k = np.where(principal_first[row], np.where(last, accrued[row], 0), interest_k)
+    annuity_rows = np.flatnonzero(method == _ANNUITY)
+    if len(annuity_rows):
+        _annuity(principal, rate_num, rate_den, cal, annuity_rows, principal_k, interest_k)
+
+    head = _round_half_up(principal * as_int(cols.upfront_fee_numerator),
+                          as_int(cols.upfront_fee_denominator))
+    fixed = cols.periodic_fee_kind == _FIXED
+    fee_num = as_int(cols.periodic_fee_numerator)
+    periodic = np.where(fixed, fee_num, _round_half_up(principal * np.where(fixed, 0, fee_num),
+                                                       as_int(cols.periodic_fee_denominator)))
+    amortized = np.where(cols.upfront_fee_mode == _AMORTIZED, head, 0)
+    head_part = _round_half_up(amortized, count)
+    head_last = amortized - (count - 1) * head_part
+    fee_k = periodic[row] + np.where(last, head_last[row], head_part[row])
+    disbursed = principal - np.where(cols.upfront_fee_mode == _DEDUCT, head, 0)
+    return principal_k, interest_k, fee_k, head, disbursed
+
+
+def _annuity(principal: IntArray, rate_num: IntArray, rate_den: IntArray, cal: _Calendar,
+             rows: I64, principal_k: IntArray, interest_k: IntArray) -> None:
+    """Fill the annuity installments: a loop over installment number, vectors across loans."""
+    order = rows[np.argsort(-cal.count[rows], kind="stable")]
+    count = cal.count[order]
+    payment = _annuity_payments(principal[order], rate_num[order] * cal.regular_mult[order],
+                                rate_den[order], count)
+    balance = principal[order].copy()
+    first, rate_num, rate_den = cal.offsets[order], rate_num[order], rate_den[order]
+    active_by_number = np.searchsorted(-count, -np.arange(1, int(count[0]) + 1), side="right")
+    for number, active in enumerate(active_by_number.tolist(), start=1):
+        at = first[:active] + (number - 1)
+        owed = balance[:active]
+        interest = _round_half_up(owed * (rate_num[:active] * cal.mult[at]), rate_den[:active])
+        part = np.where(count[:active] == number, owed,
+                        np.minimum(owed, np.maximum(0, payment[:active] - interest)))
+        balance[:active] = owed - part
+        principal_k[at] = part
+        interest_k[at] = interest
+
+
+def _take(cols: ScheduleColumns, rows: I64) -> ScheduleColumns:
+    return ScheduleColumns(**{name: getattr(cols, name)[rows]
+                              for name in ScheduleColumns.__dataclass_fields__})
+
+
+def _sub_calendar(cal: _Calendar, rows: I64, inst: I64) -> _Calendar:
+    count = cal.count[rows]
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(count, out=offsets[1:])
+    return _Calendar(count, offsets, np.repeat(np.arange(len(rows), dtype=np.int64), count),
+                     cal.number[inst], cal.last[inst], cal.period_start[inst], cal.due[inst],
+                     cal.mult[inst], cal.regular_mult[rows], cal.den_mult[rows])
+
+
+def _fits_int64(values: IntArray) -> bool:
+    return values.dtype != object or all(-(2**63) <= int(v) < 2**63 for v in values)
+
+
+def _build(cols: ScheduleColumns, terms: Sequence[ScheduleTerms] | None) -> ScheduleBatch:
+    cal = _calendar(cols)
+    safe = _int64_safe(cols, cal)
+    if safe.all():
+        amounts = _amounts(cols, cal, np.int64)
+    else:
+        parts = []
+        for mask, dtype in ((safe, np.int64), (~safe, object)):
+            rows = np.flatnonzero(mask)
+            inst = np.flatnonzero(mask[cal.row])
+            parts.append((rows, inst, _amounts(_take(cols, rows), _sub_calendar(cal, rows, inst),
+                                               dtype)))
+        wide = not all(_fits_int64(a) for a in parts[1][2])
+        merged = []
+        for j, size in enumerate((len(cal.row),) * 3 + (len(cols),) * 2):
+            out = np.zeros(size, dtype=object if wide else np.int64)
+            for rows, inst, values in parts:
+                out[inst if j < 3 else rows] = values[j]
+            merged.append(out)
+        amounts = tuple(merged)
+    principal_k, interest_k, fee_k, head, disbursed = amounts
+    return ScheduleBatch(
+        offsets=cal.offsets,
+        number=cal.number,
+        period_start=cal.period_start.view("datetime64[D]"),
+        due_date=cal.due.view("datetime64[D]"),
+        principal_fen=principal_k,
+        interest_fen=interest_k,
+        fee_fen=fee_k,
+        upfront_fee_fen=head,
+        disbursed_fen=disbursed,
+        columns=cols,
+        terms=terms,
+    )
+
+
+__all__ = [
+    "FEE_KIND_CODES",
+    "FEE_MODE_CODES",
+    "METHOD_CODES",
+    "UNIT_CODES",
+    "ScheduleBatch",
+    "ScheduleColumns",
+    "build_schedules",
+    "build_schedules_columns",
+]
+
+_ = timedelta  # noqa: F841
