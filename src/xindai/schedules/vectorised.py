@@ -6,6 +6,11 @@ schedule i's installments). Exactness: a period's rate is the integer fraction
 regular multiplier), so every ROUND_HALF_UP to the fen is integer floor division. Rows whose
 intermediate products could pass 2^62 run the same kernel on Python ints (dtype object).
 The annuity payment is the only float: see `_annuity_payments` for why it is still exact.
+
+Work is array-at-a-time: dates and the closed-form methods (bullet, flat, equal principal,
+interest first, principal first, whose balances are `max(0, P − (k−1)·part)`) are whole-batch
+vector expressions; annuity balances are recursive, so annuity loans, sorted by installment
+count, run one loop step per installment number over all still-active loans at once.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from operator import attrgetter
@@ -48,10 +53,10 @@ FEE_MODE_CODES: dict[UpfrontFeeMode, int] = {m: i for i, m in enumerate(UpfrontF
 FEE_KIND_CODES: dict[PeriodicFeeKind, int] = {k: i for i, k in enumerate(PeriodicFeeKind)}
 
 _BULLET, _ANNUITY = METHOD_CODES[Method.BULLET], METHOD_CODES[Method.ANNUITY]
-_EQUAL_PRINCIPAL, _FLAT = METHOD_CODES[Method.EQUAL_PRINCIPAL], METHOD_CODES[Method.FLAT]
+_EQUAL_PRINCIPAL = METHOD_CODES[Method.EQUAL_PRINCIPAL]
 _INTEREST_FIRST = METHOD_CODES[Method.INTEREST_FIRST]
 _PRINCIPAL_FIRST = METHOD_CODES[Method.PRINCIPAL_FIRST]
-_DAY, _WEEK, _MONTH = (UNIT_CODES[u] for u in (PeriodUnit.DAY, PeriodUnit.WEEK, PeriodUnit.MONTH))
+_WEEK, _MONTH = UNIT_CODES[PeriodUnit.WEEK], UNIT_CODES[PeriodUnit.MONTH]
 _DEDUCT = FEE_MODE_CODES[UpfrontFeeMode.DEDUCT]
 _AMORTIZED = FEE_MODE_CODES[UpfrontFeeMode.AMORTIZED]
 _FIXED = FEE_KIND_CODES[PeriodicFeeKind.FIXED]
@@ -91,8 +96,9 @@ def _decimal(numerator: int, denominator: int, field: str) -> Decimal:
     while rest % 2 == 0 or rest % 5 == 0:
         rest, power = rest // (2 if rest % 2 == 0 else 5), power + 1
     if rest != 1:
-        raise InvalidValue(field, f"{numerator}/{denominator}", "not a finite decimal",
-                           "不是有限小数")
+        raise InvalidValue(
+            field, f"{numerator}/{denominator}", "not a finite decimal", "不是有限小数"
+        )
     return Decimal(f"{numerator * (10**power // denominator)}E-{power}")
 
 
@@ -129,31 +135,33 @@ class ScheduleColumns:
     @classmethod
     def from_terms(cls, terms: Sequence[ScheduleTerms]) -> ScheduleColumns:
         """Columns of already validated terms (one pass of C-level attribute access)."""
-        getter = attrgetter(*(f for f in ScheduleTerms.__dataclass_fields__))
-        fields = list(zip(*map(getter, terms), strict=True)) if terms else [()] * 14
-        (principal, rate, term, unit, method, start, day_count, start_days, free_days,
-         repayment_day, upfront_rate, upfront_mode, fee_kind, fee_value) = fields
-        rate_num, rate_den = _ratios(rate)
-        upfront_num, upfront_den = _ratios(upfront_rate)
-        fee_num, fee_den = _ratios(fee_value)  # a fixed fee is a whole number: denominator 1
-        ordinals = np.array([d.toordinal() for d in start], dtype=np.int64) - _EPOCH_ORDINAL
-        basis = np.where(_enum_codes(day_count, {DayCount.ACT365: 1}) == 1, 365, 360)
+
+        def column(name: str) -> list[Any]:
+            return list(map(attrgetter(name), terms))
+
+        rate_num, rate_den = _ratios(column("annual_rate"))
+        upfront_num, upfront_den = _ratios(column("upfront_fee_rate"))
+        # a fixed periodic fee is a whole number of fen: its ratio has denominator 1
+        fee_num, fee_den = _ratios(column("periodic_fee_value"))
+        ordinals = [d.toordinal() for d in column("start_date")]
+        start = np.array(ordinals, dtype=np.int64) - _EPOCH_ORDINAL
+        act365 = _enum_codes(column("day_count"), {DayCount.ACT365: 1}) == 1
         return cls(
-            principal_fen=_ints(principal),
+            principal_fen=_ints(column("principal_fen")),
             rate_numerator=rate_num,
             rate_denominator=rate_den,
-            term=np.array(term, dtype=np.int64),
-            unit=_enum_codes(unit, UNIT_CODES),
-            method=_enum_codes(method, METHOD_CODES),
-            start_date=ordinals.view("datetime64[D]"),
-            days_in_year=basis.astype(np.int64),
-            interest_start_days=np.array(start_days, dtype=np.int64),
-            interest_free_days=np.array(free_days, dtype=np.int64),
-            repayment_day=np.array([d or 0 for d in repayment_day], dtype=np.int64),
+            term=np.array(column("term"), dtype=np.int64),
+            unit=_enum_codes(column("unit"), UNIT_CODES),
+            method=_enum_codes(column("method"), METHOD_CODES),
+            start_date=start.view("datetime64[D]"),
+            days_in_year=np.where(act365, 365, 360).astype(np.int64),
+            interest_start_days=np.array(column("interest_start_days"), dtype=np.int64),
+            interest_free_days=np.array(column("interest_free_days"), dtype=np.int64),
+            repayment_day=np.array([d or 0 for d in column("repayment_day")], dtype=np.int64),
             upfront_fee_numerator=upfront_num,
             upfront_fee_denominator=upfront_den,
-            upfront_fee_mode=_enum_codes(upfront_mode, FEE_MODE_CODES),
-            periodic_fee_kind=_enum_codes(fee_kind, FEE_KIND_CODES),
+            upfront_fee_mode=_enum_codes(column("upfront_fee_mode"), FEE_MODE_CODES),
+            periodic_fee_kind=_enum_codes(column("periodic_fee_kind"), FEE_KIND_CODES),
             periodic_fee_numerator=fee_num,
             periodic_fee_denominator=fee_den,
         )
@@ -161,11 +169,15 @@ class ScheduleColumns:
     def terms_at(self, i: int) -> ScheduleTerms:
         """Schedule i's ScheduleTerms (rates must be finite decimals)."""
         fee_kind = list(PeriodicFeeKind)[int(self.periodic_fee_kind[i])]
-        fee_num, fee_den = int(self.periodic_fee_numerator[i]), int(self.periodic_fee_denominator[i])
+        fee_num, fee_den = (
+            int(self.periodic_fee_numerator[i]),
+            int(self.periodic_fee_denominator[i]),
+        )
         return ScheduleTerms(
             principal_fen=int(self.principal_fen[i]),
-            annual_rate=_decimal(int(self.rate_numerator[i]), int(self.rate_denominator[i]),
-                                 "rate"),
+            annual_rate=_decimal(
+                int(self.rate_numerator[i]), int(self.rate_denominator[i]), "rate"
+            ),
             term=int(self.term[i]),
             unit=list(PeriodUnit)[int(self.unit[i])],
             method=list(Method)[int(self.method[i])],
@@ -174,8 +186,11 @@ class ScheduleColumns:
             interest_start_days=int(self.interest_start_days[i]),
             interest_free_days=int(self.interest_free_days[i]),
             repayment_day=int(self.repayment_day[i]) or None,
-            upfront_fee_rate=_decimal(int(self.upfront_fee_numerator[i]),
-                                      int(self.upfront_fee_denominator[i]), "upfront_fee"),
+            upfront_fee_rate=_decimal(
+                int(self.upfront_fee_numerator[i]),
+                int(self.upfront_fee_denominator[i]),
+                "upfront_fee",
+            ),
             upfront_fee_mode=list(UpfrontFeeMode)[int(self.upfront_fee_mode[i])],
             periodic_fee_kind=fee_kind,
             periodic_fee_value=_decimal(fee_num, fee_den, "periodic_fee"),
@@ -183,54 +198,107 @@ class ScheduleColumns:
 
     def validate(self) -> None:
         """Raise InvalidValue naming the first schedule that ScheduleTerms would reject."""
+
         def check(bad: Mask, field: str, values: npt.NDArray[Any], en: str, zh: str) -> None:
             if bad.any():
                 i = int(np.argmax(bad))
-                raise InvalidValue(f"{field}[{i}]", values[i].item() if hasattr(values[i], "item")
-                                   else values[i], en, zh)
+                raise InvalidValue(f"{field}[{i}]", values[i : i + 1].tolist()[0], en, zh)
 
         n = len(self)
         for name in ScheduleColumns.__dataclass_fields__:
             if len(getattr(self, name)) != n:
-                raise InvalidValue(name, len(getattr(self, name)), f"must have {n} entries",
-                                   f"应有 {n} 项")
-        check(self.principal_fen <= 0, "principal", self.principal_fen, "must be positive",
-              "本金必须大于零")
-        check((self.rate_denominator <= 0) | (self.rate_numerator < 0)
-              | (self.rate_numerator > self.rate_denominator), "rate", self.rate_numerator,
-              "must be between 0 and 1", "年利率必须在 0 到 1 之间")
+                raise InvalidValue(
+                    name, len(getattr(self, name)), f"must have {n} entries", f"应有 {n} 项"
+                )
+        check(
+            self.principal_fen <= 0,
+            "principal",
+            self.principal_fen,
+            "must be positive",
+            "本金必须大于零",
+        )
+        check(
+            (self.rate_denominator <= 0)
+            | (self.rate_numerator < 0)
+            | (self.rate_numerator > self.rate_denominator),
+            "rate",
+            self.rate_numerator,
+            "must be between 0 and 1",
+            "年利率必须在 0 到 1 之间",
+        )
         check((self.unit < 0) | (self.unit > 2), "unit", self.unit, "unknown unit code", "未知单位")
-        check((self.method < 0) | (self.method >= len(METHOD_CODES)), "method", self.method,
-              "unknown method code", "未知还款方式")
-        check((self.days_in_year != 360) & (self.days_in_year != 365), "day_count",
-              self.days_in_year, "must be 360 or 365", "应为 360 或 365")
+        check(
+            (self.method < 0) | (self.method >= len(METHOD_CODES)),
+            "method",
+            self.method,
+            "unknown method code",
+            "未知还款方式",
+        )
+        check(
+            (self.days_in_year != 360) & (self.days_in_year != 365),
+            "day_count",
+            self.days_in_year,
+            "must be 360 or 365",
+            "应为 360 或 365",
+        )
         unit = np.clip(self.unit, 0, 2)
         low = np.array([TERM_LIMITS[u.value][0] for u in PeriodUnit])[unit]
         high = np.array([TERM_LIMITS[u.value][1] for u in PeriodUnit])[unit]
-        check((self.term < low) | (self.term > high), "term", self.term,
-              "out of the limits for its unit", "超出该单位的期限范围")
+        check(
+            (self.term < low) | (self.term > high),
+            "term",
+            self.term,
+            "out of the limits for its unit",
+            "超出该单位的期限范围",
+        )
         for name in ("interest_start_days", "interest_free_days"):
             days = getattr(self, name)
             check((days < 0) | (days > 366), name, days, "must be 0–366 days", "应在 0–366 天之间")
         rd = self.repayment_day
-        check((rd < 0) | (rd > 28) | ((rd > 0) & ((self.unit != _MONTH) | (self.method == _BULLET))),
-              "repayment_day", rd, "must be 1–28 with monthly installments",
-              "固定还款日应在 1–28 之间且按月分期")
-        check((self.upfront_fee_denominator <= 0) | (self.upfront_fee_numerator < 0)
-              | (self.upfront_fee_numerator >= self.upfront_fee_denominator), "upfront_fee",
-              self.upfront_fee_numerator, "must be at least 0 and below 1", "头息比例应在 0 到 1 之间")
-        check((self.upfront_fee_mode < 0) | (self.upfront_fee_mode > 2), "upfront_fee_mode",
-              self.upfront_fee_mode, "unknown mode code", "未知头息收取方式")
+        check(
+            (rd < 0) | (rd > 28) | ((rd > 0) & ((self.unit != _MONTH) | (self.method == _BULLET))),
+            "repayment_day",
+            rd,
+            "must be 1–28 with monthly installments",
+            "固定还款日应在 1–28 之间且按月分期",
+        )
+        check(
+            (self.upfront_fee_denominator <= 0)
+            | (self.upfront_fee_numerator < 0)
+            | (self.upfront_fee_numerator >= self.upfront_fee_denominator),
+            "upfront_fee",
+            self.upfront_fee_numerator,
+            "must be at least 0 and below 1",
+            "头息比例应在 0 到 1 之间",
+        )
+        check(
+            (self.upfront_fee_mode < 0) | (self.upfront_fee_mode > 2),
+            "upfront_fee_mode",
+            self.upfront_fee_mode,
+            "unknown mode code",
+            "未知头息收取方式",
+        )
         fixed = self.periodic_fee_kind == _FIXED
-        check((self.periodic_fee_kind < 0) | (self.periodic_fee_kind > 1)
-              | (self.periodic_fee_denominator <= 0) | (self.periodic_fee_numerator < 0)
-              | (fixed & (self.periodic_fee_denominator != 1))
-              | (~fixed & (self.periodic_fee_numerator >= self.periodic_fee_denominator)),
-              "periodic_fee", self.periodic_fee_numerator,
-              "a rate below 1 or a whole number of fen", "期费应为小于 1 的费率或整数分")
+        check(
+            (self.periodic_fee_kind < 0)
+            | (self.periodic_fee_kind > 1)
+            | (self.periodic_fee_denominator <= 0)
+            | (self.periodic_fee_numerator < 0)
+            | (fixed & (self.periodic_fee_denominator != 1))
+            | (~fixed & (self.periodic_fee_numerator >= self.periodic_fee_denominator)),
+            "periodic_fee",
+            self.periodic_fee_numerator,
+            "a rate below 1 or a whole number of fen",
+            "期费应为小于 1 的费率或整数分",
+        )
         start = self.start_date.astype("datetime64[D]").view(np.int64)
-        check(np.isnat(self.start_date) | (start < _MIN_DAY) | (start > _MAX_DAY - 2000),
-              "start_date", self.start_date, "out of range", "超出日期范围")
+        check(
+            np.isnat(self.start_date) | (start < _MIN_DAY) | (start > _MAX_DAY),
+            "start_date",
+            self.start_date,
+            "out of range",
+            "超出日期范围",
+        )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -269,19 +337,32 @@ class ScheduleBatch:
         """Schedule i as the reference dataclasses (for comparison and display)."""
         lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
         terms = self.terms[i] if self.terms is not None else self.columns.terms_at(i)
-        rows = zip(self.number[lo:hi].tolist(), self.period_start[lo:hi].tolist(),
-                   self.due_date[lo:hi].tolist(), self.principal_fen[lo:hi].tolist(),
-                   self.interest_fen[lo:hi].tolist(), self.fee_fen[lo:hi].tolist(), strict=True)
-        return Schedule(terms, tuple(Installment(*row) for row in rows),
-                        upfront_fee_fen=int(self.upfront_fee_fen[i]),
-                        disbursed_fen=int(self.disbursed_fen[i]))
+        rows = zip(
+            self.number[lo:hi].tolist(),
+            self.period_start[lo:hi].tolist(),
+            self.due_date[lo:hi].tolist(),
+            self.principal_fen[lo:hi].tolist(),
+            self.interest_fen[lo:hi].tolist(),
+            self.fee_fen[lo:hi].tolist(),
+            strict=True,
+        )
+        return Schedule(
+            terms,
+            tuple(Installment(*row) for row in rows),
+            upfront_fee_fen=int(self.upfront_fee_fen[i]),
+            disbursed_fen=int(self.disbursed_fen[i]),
+        )
 
     def to_schedules(self) -> list[Schedule]:
         return [self.schedule(i) for i in range(len(self))]
 
 
 def build_schedules(terms: Sequence[ScheduleTerms]) -> ScheduleBatch:
-    """The schedules of `terms`, each equal to `reference.build_schedule` to the fen."""
+    """The schedules of `terms`, each equal to `reference.build_schedule` to the fen.
+
+    Converting the dataclasses costs about as much as the build itself; callers that hold
+    columns already should use `build_schedules_columns`.
+    """
     return _build(ScheduleColumns.from_terms(terms), tuple(terms))
 
 
@@ -305,7 +386,8 @@ def build_schedules_columns(
     periodic_fee_numerator: npt.ArrayLike = 0,
     periodic_fee_denominator: npt.ArrayLike = 1,
 ) -> ScheduleBatch:
-    """Schedules from columns (see ScheduleColumns); scalars broadcast. Validates first."""
+    """Schedules from int64 columns (see ScheduleColumns); scalars broadcast. Validates first,
+    raising InvalidValue for any row that ScheduleTerms would reject."""
     count = len(np.asarray(principal_fen))
 
     def column(values: npt.ArrayLike) -> I64:
@@ -364,20 +446,20 @@ def _calendar(cols: ScheduleColumns) -> _Calendar:
     start_month = cols.start_date.astype("datetime64[M]").view(np.int64)
     low = int(start_month.min()) if size else 0
     # first day (days since 1970) of every month that any due date can fall in
-    month_first = np.arange(low, low + (int(start_month.max()) - low if size else 0) + 66)
-    month_first = month_first.view("datetime64[M]").astype("datetime64[D]").view(np.int64)
+    months = np.arange(low, (int(start_month.max()) if size else low) + 66, dtype=np.int64)
+    month_first: I64 = months.view("datetime64[M]").astype("datetime64[D]").view(np.int64)
 
     def on_day(month: I64, day: I64) -> I64:  # `day` of month index `month`, clamped
-        first = month_first[month - low]
-        return first + np.minimum(day, month_first[month - low + 1] - first) - 1
+        first: I64 = month_first[month - low]
+        clamped: I64 = first + np.minimum(day, month_first[month - low + 1] - first) - 1
+        return clamped
 
     start_day = start - month_first[start_month - low] + 1
     fixed = cols.repayment_day > 0
     # first repayment day at least 15 days away: at most two months after the start month
-    skip = sum(
-        (on_day(start_month + j, cols.repayment_day) - start < _FIXED_DAY_MIN_GAP).astype(np.int64)
-        for j in (0, 1)
-    )
+    skip = np.zeros(size, dtype=np.int64)
+    for j in (0, 1):
+        skip += on_day(start_month + j, cols.repayment_day) - start < _FIXED_DAY_MIN_GAP
     first_fixed = on_day(start_month + skip, cols.repayment_day)
     broken = fixed & (first_fixed != on_day(start_month + 1, start_day))
     base_month = start_month + np.where(fixed, skip - 1, 0)
@@ -405,14 +487,23 @@ def _calendar(cols: ScheduleColumns) -> _Calendar:
     day_based = (number == 1) & (bullet | broken)[row]
     charged = due - np.maximum(period_start, free_until)
     mult = np.where(
-        free_until >= due, 0,
-        np.where((free_until > period_start) | day_based, charged * per_day[row],
-                 regular_mult[row]),
+        free_until >= due,
+        0,
+        np.where(
+            (free_until > period_start) | day_based, charged * per_day[row], regular_mult[row]
+        ),
     )
-    if total and (int(due.max()) > _MAX_DAY):
-        raise InvalidValue("start_date", "…", "a due date passes 9999-12-31", "到期日超出日期范围")
-    return _Calendar(count, offsets, row, number, last, period_start, due, mult,
-                     regular_mult, den_mult)
+    if total and int(due.max()) > _MAX_DAY:
+        i = int(row[np.argmax(due)])
+        raise InvalidValue(
+            f"start_date[{i}]",
+            cols.start_date[i],
+            "a due date passes 9999-12-31",
+            "到期日超出日期范围",
+        )
+    return _Calendar(
+        count, offsets, row, number, last, period_start, due, mult, regular_mult, den_mult
+    )
 
 
 def _magnitude(values: IntArray) -> npt.NDArray[np.float64]:
@@ -430,8 +521,10 @@ def _int64_safe(cols: ScheduleColumns, cal: _Calendar) -> Mask:
     principal = _magnitude(cols.principal_fen) + cal.count
     max_mult = np.maximum.reduceat(cal.mult, cal.offsets[:-1]).astype(np.float64)
     fixed = cols.periodic_fee_kind == _FIXED
-    fee_num, fee_den = _magnitude(cols.periodic_fee_numerator), _magnitude(
-        cols.periodic_fee_denominator)
+    fee_num, fee_den = (
+        _magnitude(cols.periodic_fee_numerator),
+        _magnitude(cols.periodic_fee_denominator),
+    )
     bounds = (
         2 * principal * _magnitude(cols.rate_numerator) * max_mult
         + _magnitude(cols.rate_denominator) * cal.den_mult,
@@ -440,17 +533,22 @@ def _int64_safe(cols: ScheduleColumns, cal: _Calendar) -> Mask:
         + _magnitude(cols.upfront_fee_denominator),
         4 * principal + fee_num,
     )
-    return np.logical_and.reduce([b < _SAFE_MAGNITUDE for b in bounds])
+    safe: Mask = np.ones(len(cols), dtype=np.bool_)
+    for bound in bounds:
+        safe &= bound < _SAFE_MAGNITUDE
+    return safe
 
 
 def _round_half_up(numerator: IntArray, denominator: IntArray) -> IntArray:
-    """ROUND_HALF_UP of numerator/denominator (denominator > 0), halves away from zero."""
-    magnitude = (2 * np.abs(numerator) + denominator) // (2 * denominator)
-    return np.where(numerator < 0, -magnitude, magnitude)
+    """ROUND_HALF_UP of numerator/denominator for numerator ≥ 0 and denominator > 0 (every
+    amount here is: balances never go below zero)."""
+    rounded: IntArray = (2 * numerator + denominator) // (2 * denominator)
+    return rounded
 
 
-def _annuity_payments(principal: IntArray, rate_num: IntArray, rate_den: IntArray,
-                      count: I64) -> IntArray:
+def _annuity_payments(
+    principal: IntArray, rate_num: IntArray, rate_den: IntArray, count: I64
+) -> IntArray:
     """round(P·r·g/(g−1)), g = (1+r)^n, r = rate_num/rate_den; round(P/n) when r = 0.
 
     Why float64 is exact here: with g − 1 = expm1(n·log1p(r)) there is no cancellation, and
@@ -473,27 +571,34 @@ def _annuity_payments(principal: IntArray, rate_num: IntArray, rate_den: IntArra
         payment[idx[safe]] = whole[safe].astype(np.int64) + (fraction[safe] >= 0.5)
         exact[idx[safe]] = False
     for i in np.flatnonzero(exact).tolist():
-        payment[i] = annuity_payment(int(principal[i]),
-                                     Fraction(int(rate_num[i]), int(rate_den[i])), int(count[i]))
+        payment[i] = annuity_payment(
+            int(principal[i]), Fraction(int(rate_num[i]), int(rate_den[i])), int(count[i])
+        )
     return payment
 
 
 def _amounts(cols: ScheduleColumns, cal: _Calendar, dtype: type) -> tuple[IntArray, ...]:
     """principal, interest, fee per installment and upfront fee, payout per schedule."""
-    as_int = (lambda a: a.astype(dtype))
+
+    def as_int(values: IntArray) -> IntArray:
+        return values.astype(dtype)
+
     principal, count, row, last = as_int(cols.principal_fen), cal.count, cal.row, cal.last
     rate_num, method = as_int(cols.rate_numerator), cols.method
     rate_den = as_int(cols.rate_denominator) * cal.den_mult
     even_part = _round_half_up(principal, count)
+    before = cal.number - 1
+    # what is left before installment k of an even split (reference._even_split never lets a
+    # part take more than is left): max(0, P − (k−1)·part)
+    left = np.maximum(0, principal[row] - before * even_part[row])
+    principal_k = np.where(last, left, np.minimum(left, even_part[row]))
     interest_first = method == _INTEREST_FIRST
-    regular_part = np.where(interest_first, 0, even_part)
-    last_part = np.where(interest_first, principal, principal - (count - 1) * even_part)
-    principal_k = np.where(last, last_part[row], regular_part[row])
-    # outstanding balance before installment k: P − (k−1)·part for equal principal and
-    # principal first, P for bullet, flat and interest first; annuity is overwritten below
-    declining = (method == _EQUAL_PRINCIPAL) | (method == _PRINCIPAL_FIRST)
-    step = np.where(declining, even_part, 0)
-    balance = principal[row] - (cal.number - 1) * step[row]
+    if interest_first.any():
+        principal_k = np.where(interest_first[row], np.where(last, principal[row], 0), principal_k)
+    # balance before installment k: what is left for equal principal and principal first, P
+    # for bullet, flat and interest first; annuity installments are overwritten below
+    declining = ((method == _EQUAL_PRINCIPAL) | (method == _PRINCIPAL_FIRST))[row]
+    balance = np.where(declining, left, principal[row])
     interest_k = _round_half_up(balance * (rate_num[row] * cal.mult), rate_den[row])
     principal_first = method == _PRINCIPAL_FIRST
     if principal_first.any():
@@ -503,27 +608,41 @@ def _amounts(cols: ScheduleColumns, cal: _Calendar, dtype: type) -> tuple[IntArr
     if len(annuity_rows):
         _annuity(principal, rate_num, rate_den, cal, annuity_rows, principal_k, interest_k)
 
-    head = _round_half_up(principal * as_int(cols.upfront_fee_numerator),
-                          as_int(cols.upfront_fee_denominator))
+    head = _round_half_up(
+        principal * as_int(cols.upfront_fee_numerator), as_int(cols.upfront_fee_denominator)
+    )
     fixed = cols.periodic_fee_kind == _FIXED
     fee_num = as_int(cols.periodic_fee_numerator)
-    periodic = np.where(fixed, fee_num, _round_half_up(principal * np.where(fixed, 0, fee_num),
-                                                       as_int(cols.periodic_fee_denominator)))
+    periodic = np.where(
+        fixed,
+        fee_num,
+        _round_half_up(
+            principal * np.where(fixed, 0, fee_num), as_int(cols.periodic_fee_denominator)
+        ),
+    )
     amortized = np.where(cols.upfront_fee_mode == _AMORTIZED, head, 0)
     head_part = _round_half_up(amortized, count)
-    head_last = amortized - (count - 1) * head_part
-    fee_k = periodic[row] + np.where(last, head_last[row], head_part[row])
+    head_left = np.maximum(0, amortized[row] - before * head_part[row])
+    fee_k = periodic[row] + np.where(last, head_left, np.minimum(head_left, head_part[row]))
     disbursed = principal - np.where(cols.upfront_fee_mode == _DEDUCT, head, 0)
     return principal_k, interest_k, fee_k, head, disbursed
 
 
-def _annuity(principal: IntArray, rate_num: IntArray, rate_den: IntArray, cal: _Calendar,
-             rows: I64, principal_k: IntArray, interest_k: IntArray) -> None:
+def _annuity(
+    principal: IntArray,
+    rate_num: IntArray,
+    rate_den: IntArray,
+    cal: _Calendar,
+    rows: I64,
+    principal_k: IntArray,
+    interest_k: IntArray,
+) -> None:
     """Fill the annuity installments: a loop over installment number, vectors across loans."""
     order = rows[np.argsort(-cal.count[rows], kind="stable")]
     count = cal.count[order]
-    payment = _annuity_payments(principal[order], rate_num[order] * cal.regular_mult[order],
-                                rate_den[order], count)
+    payment = _annuity_payments(
+        principal[order], rate_num[order] * cal.regular_mult[order], rate_den[order], count
+    )
     balance = principal[order].copy()
     first, rate_num, rate_den = cal.offsets[order], rate_num[order], rate_den[order]
     active_by_number = np.searchsorted(-count, -np.arange(1, int(count[0]) + 1), side="right")
@@ -531,25 +650,38 @@ def _annuity(principal: IntArray, rate_num: IntArray, rate_den: IntArray, cal: _
         at = first[:active] + (number - 1)
         owed = balance[:active]
         interest = _round_half_up(owed * (rate_num[:active] * cal.mult[at]), rate_den[:active])
-        part = np.where(count[:active] == number, owed,
-                        np.minimum(owed, np.maximum(0, payment[:active] - interest)))
+        part = np.where(
+            count[:active] == number,
+            owed,
+            np.minimum(owed, np.maximum(0, payment[:active] - interest)),
+        )
         balance[:active] = owed - part
         principal_k[at] = part
         interest_k[at] = interest
 
 
 def _take(cols: ScheduleColumns, rows: I64) -> ScheduleColumns:
-    return ScheduleColumns(**{name: getattr(cols, name)[rows]
-                              for name in ScheduleColumns.__dataclass_fields__})
+    return ScheduleColumns(
+        **{name: getattr(cols, name)[rows] for name in ScheduleColumns.__dataclass_fields__}
+    )
 
 
 def _sub_calendar(cal: _Calendar, rows: I64, inst: I64) -> _Calendar:
     count = cal.count[rows]
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(count, out=offsets[1:])
-    return _Calendar(count, offsets, np.repeat(np.arange(len(rows), dtype=np.int64), count),
-                     cal.number[inst], cal.last[inst], cal.period_start[inst], cal.due[inst],
-                     cal.mult[inst], cal.regular_mult[rows], cal.den_mult[rows])
+    return _Calendar(
+        count,
+        offsets,
+        np.repeat(np.arange(len(rows), dtype=np.int64), count),
+        cal.number[inst],
+        cal.last[inst],
+        cal.period_start[inst],
+        cal.due[inst],
+        cal.mult[inst],
+        cal.regular_mult[rows],
+        cal.den_mult[rows],
+    )
 
 
 def _fits_int64(values: IntArray) -> bool:
@@ -565,10 +697,13 @@ def _build(cols: ScheduleColumns, terms: Sequence[ScheduleTerms] | None) -> Sche
         parts = []
         for mask, dtype in ((safe, np.int64), (~safe, object)):
             rows = np.flatnonzero(mask)
+            if not len(rows):
+                continue
             inst = np.flatnonzero(mask[cal.row])
-            parts.append((rows, inst, _amounts(_take(cols, rows), _sub_calendar(cal, rows, inst),
-                                               dtype)))
-        wide = not all(_fits_int64(a) for a in parts[1][2])
+            parts.append(
+                (rows, inst, _amounts(_take(cols, rows), _sub_calendar(cal, rows, inst), dtype))
+            )
+        wide = not all(_fits_int64(values) for _, _, amounts in parts for values in amounts)
         merged = []
         for j, size in enumerate((len(cal.row),) * 3 + (len(cols),) * 2):
             out = np.zeros(size, dtype=object if wide else np.int64)
@@ -602,5 +737,3 @@ __all__ = [
     "build_schedules",
     "build_schedules_columns",
 ]
-
-_ = timedelta  # noqa: F841

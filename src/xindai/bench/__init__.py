@@ -1,0 +1,1 @@
+"""Benchmarks behind `xindai bench …`: timed runs that print figures; tests never assert time."""
