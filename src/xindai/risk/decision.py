@@ -85,7 +85,7 @@ def decide(
     registry: StrategyRegistry,
     engine: StrategyEngine,
     scorer: Scorer,
-    params: PricingParams = PricingParams(),
+    params: PricingParams = DEFAULT_PRICING,
     version: StrategyVersion | None = None,
 ) -> Decision:
     """Run the routed (or the given) strategy version for one application."""
