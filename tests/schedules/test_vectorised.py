@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from xindai.errors import InvalidValue
 from xindai.money import DayCount
+from xindai.schedules.columns import METHOD_CODES, UNIT_CODES, ScheduleColumns
 from xindai.schedules.model import (
     TERM_LIMITS,
     Method,
@@ -23,9 +24,6 @@ from xindai.schedules.model import (
 )
 from xindai.schedules.reference import build_schedule
 from xindai.schedules.vectorised import (
-    METHOD_CODES,
-    UNIT_CODES,
-    ScheduleColumns,
     build_schedules,
     build_schedules_columns,
 )

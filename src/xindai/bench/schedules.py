@@ -24,10 +24,8 @@ from xindai.schedules.model import (
     UpfrontFeeMode,
 )
 from xindai.schedules.reference import build_schedule
+from xindai.schedules.columns import FEE_KIND_CODES, METHOD_CODES, UNIT_CODES
 from xindai.schedules.vectorised import (
-    FEE_KIND_CODES,
-    METHOD_CODES,
-    UNIT_CODES,
     ScheduleBatch,
     build_schedules,
     build_schedules_columns,
