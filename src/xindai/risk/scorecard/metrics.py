@@ -131,7 +131,7 @@ def quantile_edges(values: Any, n_bins: int = 10) -> FloatArray:
     array = array[~np.isnan(array)]
     if array.size == 0:
         raise InvalidValue("values", "[]", "needs at least one value", "至少需要一个值")
-    cuts = np.quantile(array, np.linspace(0, 1, n_bins + 1)[1:-1], method="lower")
+    cuts = np.quantile(array, np.linspace(0, 1, n_bins + 1)[1:-1], method="higher")
     edges = np.unique(cuts)
     # a cut at the minimum would leave the first bin empty
     return np.asarray(edges[edges > array.min()], dtype=np.float64)

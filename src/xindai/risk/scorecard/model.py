@@ -11,9 +11,10 @@ WOE is ln(bad share / good share) of a bin, so riskier bins have larger WOE and 
 
 from __future__ import annotations
 
+import itertools
 import math
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
 from xindai.errors import InvalidValue
 
@@ -73,6 +74,17 @@ def number_or_none(value: object, feature: str) -> float | None:
 def format_number(value: float) -> str:
     """A split point as a person writes it: 8.5, 1200, 0.033."""
     return f"{value:.6g}" if abs(value) < 1e6 else f"{value:.0f}"
+
+
+def interval_labels(splits: Sequence[float]) -> list[str]:
+    """Labels of the bins (−∞, s₀), [s₀, s₁), …, [s_last, ∞)."""
+    bounds = [-math.inf, *splits, math.inf]
+    labels = []
+    for low, high in itertools.pairwise(bounds):
+        left = "(-inf" if low == -math.inf else f"[{format_number(low)}"
+        right = "inf)" if high == math.inf else f"{format_number(high)})"
+        labels.append(f"{left}, {right}")
+    return labels
 
 
 @dataclass(frozen=True)
@@ -170,13 +182,7 @@ class FeatureBinning:
         """Human-readable bin labels, in bin order."""
         if self.kind == "categorical":
             return [", ".join(group.categories) for group in self.bins]
-        edges = [-math.inf, *self.splits, math.inf]
-        labels = []
-        for low, high in zip(edges[:-1], edges[1:], strict=True):
-            left = "(-inf" if low == -math.inf else f"[{format_number(low)}"
-            right = "inf)" if high == math.inf else f"{format_number(high)})"
-            labels.append(f"{left}, {right}")
-        return labels
+        return interval_labels(self.splits)
 
     def table(self) -> pd.DataFrame:
         """Training binning table: bin, count, bad, bad rate, WOE, points (missing/unseen last)."""
@@ -295,7 +301,7 @@ class ScorecardModel:
         if len(set(names)) != len(names):
             raise InvalidValue("features", names, "feature names must be unique")
         # lookups precomputed once so that score_record is a few list/dict look-ups per feature
-        plan = []
+        plan: list[tuple[Any, ...]] = []
         for feature in self.features:
             points = [b.points for b in feature.bins]
             missing = feature.missing.points

@@ -67,8 +67,9 @@ def _payload(model: ScorecardModel) -> dict[str, Any]:
             "base_odds": scaling.base_odds,
             "pdo": scaling.pdo,
             "points_decimals": scaling.points_decimals,
-            "factor": scaling.factor,
-            "offset": scaling.offset,
+            # derived, for readers; rounded so that the hash does not hinge on libm's last bit
+            "factor": round(scaling.factor, 6),
+            "offset": round(scaling.offset, 6),
         },
         "intercept": model.intercept,
         "base_points": model.base_points,
@@ -118,7 +119,7 @@ def model_to_dict(model: ScorecardModel) -> dict[str, Any]:
 
 
 def model_to_json(model: ScorecardModel) -> str:
-    return json.dumps(model_to_dict(model), ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    return json.dumps(model_to_dict(model), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
 # --- loading -------------------------------------------------------------------------------
