@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from xindai.cli import bench, calc, demo, products
+from xindai.cli import bench, calc, demo, products, scorecard
 from xindai.errors import XindaiError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(calc.app, name="calc")
 app.add_typer(bench.app, name="bench")
 app.add_typer(products.app, name="products")
+app.add_typer(scorecard.app, name="scorecard")
 app.command(name="demo")(demo.demo)
 
 
