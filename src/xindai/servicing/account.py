@@ -10,8 +10,8 @@ accrual) that close of business posts for one date; the set-based COB computes t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 from xindai.dates import add_days, add_months
 from xindai.errors import InvalidValue, XindaiError
@@ -75,42 +75,30 @@ def _require_open(state: LoanState, txn: Txn) -> None:
 # ---------------------------------------------------------------- paying and allocation
 
 
-def _pay(
-    state: LoanState,
-    txn: Txn,
-    amount: Fen,
-    full: Sequence[InstallmentState],
-    principal_only: Sequence[InstallmentState],
-) -> tuple[LoanState, Posting]:
-    """Spread `amount` by the allocation order over `full` (all components, oldest first),
-    then over the principal of `principal_only`; the rest goes to the credit balance."""
+def _pay(state: LoanState, txn: Txn, amount: Fen, full: Sequence[InstallmentState],
+         prepay: Sequence[InstallmentState]) -> tuple[LoanState, Posting]:
+    """Spread `amount` by the allocation order over `full` (all components, oldest first);
+    what is left prepays the principal of `prepay` from the last installment back (the term
+    shortens), and the rest goes to the credit balance. Periods not yet started that lost
+    principal have their interest recomputed in proportion to the principal left."""
     rules = state.rules
-
-    def dues(items: Iterable[InstallmentState], principal: bool) -> list[InstallmentDue]:
-        return [
-            InstallmentDue(
-                i.number,
-                i.due_date,
-                penalty_fen=0 if principal else i.outstanding(C.PENALTY),
-                fee_fen=0 if principal else i.outstanding(C.FEE),
-                interest_fen=0 if principal else i.outstanding(C.INTEREST),
-                principal_fen=i.outstanding(C.PRINCIPAL),
-            )
-            for i in items
-        ]
-
     lines: list[TxnLine] = []
     remaining = amount
-    for group, principal in ((full, False), (principal_only, True)):
-        if remaining <= 0 or not group:
-            continue
-        allocation = allocate(
-            dues(group, principal), remaining, rules.allocation_order, AllocationMode.BY_INSTALLMENT
-        )
-        lines += [
-            TxnLine(ln.installment_number, ln.component, ln.amount_fen) for ln in allocation.lines
-        ]
+    if full:
+        dues = [InstallmentDue(i.number, i.due_date, penalty_fen=i.outstanding(C.PENALTY),
+                               fee_fen=i.outstanding(C.FEE),
+                               interest_fen=i.outstanding(C.INTEREST),
+                               principal_fen=i.outstanding(C.PRINCIPAL)) for i in full]
+        allocation = allocate(dues, remaining, rules.allocation_order,
+                              AllocationMode.BY_INSTALLMENT)
+        lines += [TxnLine(ln.installment_number, ln.component, ln.amount_fen)
+                  for ln in allocation.lines]
         remaining = allocation.excess_fen
+    for item in reversed(prepay):
+        take = min(remaining, item.outstanding(C.PRINCIPAL))
+        if take:
+            lines.append(TxnLine(item.number, C.PRINCIPAL, take))
+            remaining -= take
     updated: dict[int, InstallmentState] = {}
     journal = [acc.debit(acc.CHANNEL_CASH, amount, txn.channel)]
     applied = Amounts()
@@ -123,19 +111,37 @@ def _pay(
         if income_part:  # paid before it was due: income straight away
             journal.append(acc.credit(INCOME[line.component], income_part))
         updated[line.installment] = replace(
-            current,
-            paid=current.paid.add(line.component, line.fen),
-            recognised=current.recognised.add(line.component, income_part),
-        )
+            current, paid=current.paid.add(line.component, line.fen),
+            recognised=current.recognised.add(line.component, income_part))
         applied = applied.add(line.component, line.fen)
     if remaining:
         journal.append(acc.credit(acc.CREDIT_BALANCES, remaining))
-    new_state = replace(
-        _set(state, updated), credit_balance_fen=state.credit_balance_fen + remaining
-    )
+    new_state = replace(_set(state, updated),
+                        credit_balance_fen=state.credit_balance_fen + remaining)
+    if prepay and any(ln.installment in {i.number for i in prepay} for ln in lines):
+        new_state = _reamortise(state, new_state, txn.value_date)
     return refresh_status(new_state, txn.value_date), Posting(
-        acc.entry(*journal), applied, remaining, tuple(lines)
-    )
+        acc.entry(*journal), applied, remaining, tuple(lines))
+
+
+def _reamortise(before: LoanState, after: LoanState, as_of: date) -> LoanState:
+    """After a principal prepayment: every period that has not started charges interest on
+    the principal left, i.e. round(interest × left / before); an installment left with no
+    principal and nothing booked is dropped with its interest and fee (the term shortens)."""
+    def balance(state: LoanState, number: int) -> Fen:
+        return sum(i.outstanding(C.PRINCIPAL) for i in state.live if i.number >= number)
+
+    updated: dict[int, InstallmentState] = {}
+    for item in after.live:
+        if item.start_date < as_of or item.recognised.interest or item.is_settled:
+            continue
+        old, new = balance(before, item.number), balance(after, item.number)
+        if old == 0 or new == old:
+            continue
+        interest = round_half_up_ratio(item.due.interest * new, old)
+        fee = item.due.fee if new else item.paid.fee + item.waived.fee
+        updated[item.number] = replace(item, due=replace(item.due, interest=interest, fee=fee))
+    return _set(after, updated)
 
 
 def _unsettled(state: LoanState) -> list[InstallmentState]:
@@ -689,3 +695,86 @@ def replay(initial: LoanState, txns: Iterable[Txn]) -> tuple[LoanState, list[tup
 def as_of(state: LoanState, day: date) -> LoanState:
     """The state with its status as seen on `day` (overdue-ness moves with the date)."""
     return refresh_status(state, day)
+
+
+def expected_system_txns(
+    booked: LoanState, log: Iterable[Txn], from_date: date, closed_through: date
+) -> list[Txn]:
+    """Replay the non-system part of `log` day by day, closing every day up to
+    `closed_through`, and return the system transactions dated `from_date` or later."""
+    events = [t for t in effective_log(log) if not t.kind.is_system]
+    result: list[Txn] = []
+    if not events:
+        return result
+    state, index, day = booked, 0, events[0].value_date
+    while True:
+        while index < len(events) and events[index].value_date == day:
+            state, _ = apply(state, events[index])
+            index += 1
+        if day <= closed_through:
+            for system in close_day(state, day):
+                state, _ = apply(state, system)
+                if day >= from_date:
+                    result.append(system)
+        if index >= len(events) and day >= closed_through:
+            return result
+        day += timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Reprocessed:
+    """The outcome of posting a back-dated transaction or a reversal."""
+
+    additions: tuple[Txn, ...]  # system corrections: reversals of stale, then fresh ones
+    state: LoanState
+    postings: dict[int, Posting] = field(default_factory=dict)  # by seq, effective log only
+
+
+def reprocess(booked: LoanState, log: Sequence[Txn], txn: Txn, business_date: date) -> Reprocessed:
+    """Post `txn` (numbered already) into `log` when it is back-dated or a reversal: the
+    system transactions after its date are recomputed; those that no longer stand are
+    reversed and the right ones added (numbered after `txn`). Returns the additions, the
+    replayed state as of `business_date` and every transaction's posting."""
+    if txn.kind is TxnKind.REVERSAL:
+        target = next((t for t in log if t.seq == txn.reverses_seq), None)
+        if target is None or target.kind is TxnKind.REVERSAL or target.kind.is_system:
+            raise InvalidValue(
+                "reverses",
+                txn.reverses_seq,
+                "is not a transaction of this loan that can be reversed",
+                "不是本笔贷款可冲正的交易",
+            )
+        if any(t.kind is TxnKind.REVERSAL and t.reverses_seq == target.seq for t in log):
+            raise InvalidValue("reverses", txn.reverses_seq, "is already reversed", "该交易已冲正")
+        from_date = target.value_date
+    else:
+        from_date = txn.value_date
+    full = [*log, txn]
+    expected = expected_system_txns(booked, full, from_date, business_date - timedelta(days=1))
+    stale = [t for t in effective_log(full) if t.kind.is_system and t.value_date >= from_date]
+    reversals: list[Txn] = []
+    for old in stale:
+        key = (old.kind, old.value_date, old.lines, old.overdue_fee_installments)
+        match = next(
+            (
+                e
+                for e in expected
+                if (e.kind, e.value_date, e.lines, e.overdue_fee_installments) == key
+            ),
+            None,
+        )
+        if match is None:
+            reversals.append(
+                Txn(0, TxnKind.REVERSAL, old.value_date, old.amount_fen, reverses_seq=old.seq)
+            )
+        else:
+            expected.remove(match)
+    additions = tuple(
+        replace(extra, seq=txn.seq + 1 + k) for k, extra in enumerate([*reversals, *expected])
+    )
+    state = booked
+    postings: dict[int, Posting] = {}
+    for item in effective_log([*full, *additions]):
+        state, posting = apply(state, item)
+        postings[item.seq] = posting
+    return Reprocessed(additions, refresh_status(state, business_date), postings)
