@@ -173,13 +173,19 @@ def test_allocation_penalty_first_and_overpayment() -> None:
     loan.post(Txn(0, TxnKind.REPAYMENT, loan.today, penalty + 500))
     first = loan.state.installments[0]
     assert first.paid.penalty == penalty and first.paid.fee == 0 and first.paid.interest == 500
-    # paying far more than everything: future principal is prepaid, the rest is a credit
+    # the rest of installment 1 (1025.00) and the current installment 2 (1020.00), then
+    # 500.00 prepays installment 3's principal: its unstarted period charges interest on
+    # what is left, 10.00 × 500/1000 = 5.00
+    loan.post(Txn(0, TxnKind.REPAYMENT, loan.today, 102_500 + 102_000 + 50_000))
+    third = loan.state.installments[2]
+    assert third.paid.principal == 50_000 and third.due.interest == 500
+    assert loan.state.status is LoanStatus.ACTIVE
+    # paying more than the payoff settles the loan; the rest is a credit balance
+    payoff = payoff_quote(loan.state, loan.today).total_fen
+    assert payoff == 50_000 + 0  # nothing started on installment 3 yet
     loan.post(Txn(0, TxnKind.REPAYMENT, loan.today, 10_000_000))
     assert loan.state.status is LoanStatus.SETTLED
-    # the rest of installment 1 (1025.00), the current installment 2 with its interest
-    # (1020.00) and installment 3's principal (1000.00; its interest is dropped)
-    assert loan.state.credit_balance_fen == 10_000_000 - 102_500 - 102_000 - 100_000
-    assert loan.state.installments[2].due.interest == 0
+    assert loan.state.credit_balance_fen == 10_000_000 - payoff
     loan.post(Txn(0, TxnKind.REFUND, loan.today, loan.state.credit_balance_fen))
     assert loan.state.credit_balance_fen == 0
 

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xindai.money import DayCount
+from xindai.schedules.columns import FEE_KIND_CODES, METHOD_CODES, UNIT_CODES
 from xindai.schedules.model import (
     Method,
     PeriodicFeeKind,
@@ -24,7 +25,6 @@ from xindai.schedules.model import (
     UpfrontFeeMode,
 )
 from xindai.schedules.reference import build_schedule
-from xindai.schedules.columns import FEE_KIND_CODES, METHOD_CODES, UNIT_CODES
 from xindai.schedules.vectorised import (
     ScheduleBatch,
     build_schedules,

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from xindai.cli import bench, calc, demo, products, scorecard
+from xindai.cli import bench, calc, db, demo, ledger, loans, products, scorecard
 from xindai.errors import XindaiError
 
 app = typer.Typer(
@@ -23,6 +23,9 @@ app.add_typer(calc.app, name="calc")
 app.add_typer(bench.app, name="bench")
 app.add_typer(products.app, name="products")
 app.add_typer(scorecard.app, name="scorecard")
+app.add_typer(db.app, name="db")
+app.add_typer(loans.app, name="loans")
+app.add_typer(ledger.app, name="ledger")
 app.command(name="demo")(demo.demo)
 
 

@@ -157,6 +157,9 @@ def _repay(state: LoanState, txn: Txn) -> tuple[LoanState, Posting]:
         )
     if txn.amount_fen <= 0:
         raise InvalidValue("amount", txn.amount_fen, "must be positive", "还款金额必须大于零")
+    if state.status.is_open and state.rules.early_settlement_allowed and (
+            txn.amount_fen >= payoff_quote(state, txn.value_date).total_fen):
+        return _settle_early(state, txn)  # enough to pay off: settle, the rest is a credit
     unsettled = _unsettled(state)
     due_now = [i for i in unsettled if i.due_date <= txn.value_date]
     ahead = [i for i in unsettled if i.due_date > txn.value_date]

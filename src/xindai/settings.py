@@ -1,0 +1,85 @@
+"""The one settings object: environment variables `XINDAI_*`, SQLite by default.
+
+    XINDAI_DATABASE_URL   SQLAlchemy URL; default sqlite:///<data_dir>/xindai.db
+    XINDAI_DATA_DIR       where local files live; default the user data directory
+                          (e.g. ~/.local/share/xindai)
+    XINDAI_ECHO_SQL       log every SQL statement (true/false)
+
+`get_settings()` reads the environment once and caches it; tests replace the result with
+`override_settings(...)`, or call `reset_settings()` to re-read the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "xindai"
+DATABASE_FILENAME = "xindai.db"
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory of the platform, e.g. ~/.local/share/xindai on Linux."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of the SQLite database file at `path` (made absolute)."""
+    return f"sqlite:///{path.expanduser().resolve().as_posix()}"
+
+
+class Settings(BaseSettings):
+    """Platform configuration; every field can be set by the env var `XINDAI_<FIELD>`."""
+
+    model_config = SettingsConfigDict(env_prefix="XINDAI_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # empty means the SQLite file xindai.db in data_dir
+    database_url: str = ""
+    echo_sql: bool = False
+
+    @model_validator(mode="after")
+    def _default_database_in_data_dir(self) -> Settings:
+        if not self.database_url:
+            # frozen model: the validator is the one place that may fill the default in
+            object.__setattr__(self, "database_url", sqlite_url(self.data_dir / DATABASE_FILENAME))
+        return self
+
+
+_override: Settings | None = None
+
+
+@lru_cache(maxsize=1)
+def _settings_from_environment() -> Settings:
+    return Settings()
+
+
+def get_settings() -> Settings:
+    """The process's settings: the active override if any, else the environment (cached)."""
+    if _override is not None:
+        return _override
+    return _settings_from_environment()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings so that the next `get_settings()` re-reads the environment."""
+    _settings_from_environment.cache_clear()
+
+
+@contextmanager
+def override_settings(settings: Settings | None = None, **values: Any) -> Iterator[Settings]:
+    """Make `get_settings()` return `settings` (or `Settings(**values)`) inside the block."""
+    global _override
+    previous = _override
+    _override = settings if settings is not None else Settings(**values)
+    try:
+        yield _override
+    finally:
+        _override = previous

@@ -1,0 +1,149 @@
+"""Engines, sessions and the unit of work for the two supported databases.
+
+SQLite (the embedded default): WAL journal, `synchronous=NORMAL`, foreign keys on, a busy
+timeout, a 64 MiB page cache. The sqlite3 driver's own transaction handling is switched off
+and SQLAlchemy emits the BEGIN itself, so that every transaction - SELECTs and DDL included -
+is a real one. It begins `BEGIN IMMEDIATE` (takes the write lock at once) so that two writers
+queue on the busy timeout instead of one failing with "database is locked" when it upgrades
+a read lock; read-only work may ask for a deferred BEGIN (`read_only=True`).
+
+PostgreSQL (production): psycopg 3; `postgresql://` and `postgres://` URLs are rewritten to
+`postgresql+psycopg://`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from xindai.errors import InvalidValue
+from xindai.settings import get_settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 64 * 1024
+# execution option read by the SQLite BEGIN hook: "IMMEDIATE" (default) or "DEFERRED"
+SQLITE_BEGIN_OPTION = "xindai_sqlite_begin"
+
+_POSTGRES_DRIVER = "postgresql+psycopg"
+_SUPPORTED = ("sqlite", "postgresql")
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Parse `url` and pick the driver Xindai uses: pysqlite for SQLite, psycopg 3 for
+    PostgreSQL (`postgresql://` and `postgres://` are rewritten). Raises `InvalidValue` for
+    anything else."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidValue(
+            "database URL", str(url), "not a database URL", "不是有效的数据库 URL"
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "postgres":
+        backend = "postgresql"
+    if backend == "postgresql" and driver in ("", "psycopg"):
+        return parsed.set(drivername=_POSTGRES_DRIVER)
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return parsed.set(drivername="sqlite")
+    raise InvalidValue(
+        "database URL",
+        parsed.render_as_string(hide_password=True),
+        f"unsupported database; use {' or '.join(_SUPPORTED)} (postgresql via psycopg)",
+        "不支持的数据库；请使用 sqlite 或 postgresql",
+    )
+
+
+def make_engine(url: str | URL | None = None, *, echo: bool | None = None) -> Engine:
+    """An engine for `url` (default: the settings' database) with the options its dialect
+    needs; a SQLite file's folder is created if missing."""
+    settings = get_settings()
+    parsed = normalise_url(url if url is not None else settings.database_url)
+    echo = settings.echo_sql if echo is None else echo
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, echo=echo)
+    return create_engine(
+        parsed,
+        echo=echo,
+        pool_pre_ping=True,
+        connect_args={"application_name": "xindai"},
+    )
+
+
+def dialect_name(engine: Engine | Connection) -> str:
+    """`"sqlite"` or `"postgresql"`."""
+    return engine.dialect.name
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions bound to `engine`; objects stay readable after commit (no expire)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(sessions: sessionmaker[Session], *, read_only: bool = False) -> Iterator[Session]:
+    """A unit of work: one session in one database transaction, committed when the block
+    ends normally and rolled back if it raises.
+
+    `read_only=True` begins SQLite transactions deferred (no write lock) and PostgreSQL ones
+    READ ONLY; the block must not write."""
+    with sessions() as session:
+        if read_only:
+            session.connection(
+                execution_options={SQLITE_BEGIN_OPTION: "DEFERRED", "postgresql_readonly": True}
+            )
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if not in_memory and not url.query.get("uri"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # the driver must not BEGIN on its own (it skips SELECT and DDL); _sqlite_on_begin does
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in (
+            f"busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}",
+            "journal_mode = WAL",
+            "synchronous = NORMAL",
+            "foreign_keys = ON",
+            f"cache_size = -{SQLITE_CACHE_KIB}",
+            "temp_store = MEMORY",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and dbapi_connection.isolation_level is not None:
+        # SQLAlchemy's isolation-level reset hands the driver its BEGIN back; take it again
+        dbapi_connection.isolation_level = None
+    mode = options.get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+    if mode not in ("IMMEDIATE", "DEFERRED", "EXCLUSIVE"):
+        raise ValueError(f"{SQLITE_BEGIN_OPTION} must be IMMEDIATE, DEFERRED or EXCLUSIVE")
+    connection.exec_driver_sql(f"BEGIN {mode}")
