@@ -18,6 +18,10 @@ from xindai.store import repository as repo
 app = typer.Typer(help="Loan accounts / 贷款账户", no_args_is_help=True)
 
 
+def y(fen: int) -> str:
+    return format_yuan(fen, thousands=True)
+
+
 @app.command("show")
 def show(
     loan_id: Annotated[str, typer.Argument(help="Loan id / 贷款编号")],
@@ -30,7 +34,6 @@ def show(
         business_date = repo.get_business_date(session)
         log = repo.load_log(session, number)
         cache = repo.loan_cache(state, business_date) if business_date else {}
-    y = lambda fen: format_yuan(fen, thousands=True)  # noqa: E731
     header = Table.grid(padding=(0, 2))
     header.add_row("贷款 Loan", f"#{loan.id}", "借款人 Borrower", str(loan.borrower_id))
     header.add_row(

@@ -9,7 +9,6 @@ the snapshot table is keyed by business date first so that it can be partitioned
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -113,7 +112,7 @@ class Loan(Base):
     last_entry_no: Mapped[int] = mapped_column(Integer, default=0)
     row_version: Mapped[int] = mapped_column(Integer, default=0)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": row_version}
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's own hook
     __table_args__ = (Index("ix_loans_open_due", "status", "oldest_unpaid_due"),)
 
 
