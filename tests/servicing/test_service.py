@@ -214,3 +214,57 @@ def test_refund_and_bad_calls(service) -> None:
     with pytest.raises(InvalidValue):
         service.repay(loan_id, 0)
     ledger_matches_loans(service, [loan_id])
+
+
+def test_back_dated_repayment_after_close_of_business(service) -> None:
+    from xindai.cob.runner import run_cob
+
+    loan_id = open_loan(service)
+    run_cob(service.sessions, until=date(2026, 3, 1))  # installment 1 (Feb 15) goes overdue
+    before = service.state(loan_id)
+    assert before.status is LoanStatus.OVERDUE and before.penalty_accrued_fen > 0
+    due = before.installments[0].due
+    result = service.repay(loan_id, due.principal + due.interest + due.fee,
+                           value_date=date(2026, 2, 15), idempotency_key="late-posting",
+                           external_ref="BANK-1")
+    assert result.replayed
+    after = service.state(loan_id)
+    assert after.penalty_accrued_fen == 0 and after.installments[0].is_settled
+    assert after.status is LoanStatus.ACTIVE
+    assert service.replayed_state(loan_id) == after
+    ledger_matches_loans(service, [loan_id])
+    with service.sessions() as session:
+        kinds = session.scalars(select(LoanTransaction.kind).where(
+            LoanTransaction.loan_id == loan_id).order_by(LoanTransaction.seq)).all()
+    assert "reversal" in kinds  # the stale penalty accruals were reversed, not deleted
+
+
+def test_reconciliation_of_a_channel_statement(service, tmp_path) -> None:
+    from xindai.ledger.reconcile import read_statement, reconcile
+
+    loan_id = service.book_loan(PRODUCT, borrower_id=1, amount_fen=1_200_000, term=3,
+                                start=START)
+    service.disburse(loan_id, value_date=START, external_ref="PO-1", idempotency_key="po")
+    service.repay(loan_id, 10_000, external_ref="RP-1", idempotency_key="rp1")
+    service.repay(loan_id, 20_000, external_ref="RP-2", idempotency_key="rp2")
+    statement = tmp_path / "statement.csv"
+    statement.write_text(
+        "date,channel,reference,type,amount\n"
+        f"{START},default,PO-1,payout,12000.00\n"
+        f"{START},default,RP-1,collection,100.00\n"
+        f"{START},default,RP-2,collection,200.01\n"
+        f"{START},default,RP-9,collection,50.00\n", encoding="utf-8")
+    with service.sessions() as session:
+        [result] = reconcile(session, read_statement(statement))
+    assert result.matched == 2
+    breaks = {(b.reference, b.kind) for b in result.breaks}
+    assert breaks == {("RP-2", "amount_mismatch"), ("RP-9", "missing_in_journal")}
+    statement.write_text("date,channel,reference,type,amount\n"
+                         f"{START},default,PO-1,payout,12000.00\n", encoding="utf-8")
+    with service.sessions() as session:
+        [result] = reconcile(session, read_statement(statement))
+    assert {(b.reference, b.kind) for b in result.breaks} == {
+        ("RP-1", "missing_in_statement"), ("RP-2", "missing_in_statement")}
+    statement.write_text("date,channel,reference,kind,amount\n", encoding="utf-8")
+    with pytest.raises(InvalidValue):
+        read_statement(statement)

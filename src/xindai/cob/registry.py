@@ -27,6 +27,7 @@ from xindai.servicing.delinquency import DEFAULT_BUCKET_SCHEME, BucketScheme
 EXTENSION_POINTS = ("withholding", "reminders")
 LAST_STEP = "advance"
 MAX_STEP_NAME = 20  # cob_step_runs.step is 32 characters: "<name>/<partition>"
+ANALYZE_FROM_ROWS = 5_000  # smaller temp tables: the planner's guess from their size will do
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +59,17 @@ class StepContext:
         self.drop_temp(name)
         self.execute(f"CREATE TEMP TABLE {name} AS {select}", **extra)
         count = int(self.scalar(f"SELECT COUNT(*) FROM {name}"))
-        if not self.dialect.is_sqlite and count:
+        if not self.dialect.is_sqlite and count >= ANALYZE_FROM_ROWS:
             self.connection.execute(text(f"ANALYZE {name}"))  # temp tables get no autovacuum
         return count
 
     def drop_temp(self, *names: str) -> None:
-        for name in names:
-            self.connection.execute(text(f"DROP TABLE IF EXISTS {self.dialect.temp_table(name)}"))
+        tables = [self.dialect.temp_table(name) for name in names]
+        if self.dialect.is_sqlite:  # one table per DROP
+            for table in tables:
+                self.connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        elif tables:
+            self.connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(tables)}"))
 
 
 StepFn = Callable[[StepContext], int]

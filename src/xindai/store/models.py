@@ -62,11 +62,23 @@ class ProductRecord(Base):
 
 
 class Borrower(Base):
+    """A borrower. Personal data is stored encrypted (`*_enc`) with a keyed hash (`*_hash`)
+    for lookups; nothing personal is stored in clear."""
+
     __tablename__ = "borrowers"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    display_name: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(64))  # masked, e.g. 张*
     channel: Mapped[str | None] = mapped_column(String(32))
     created_on: Mapped[date] = mapped_column(Date)
+    mobile_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    mobile_enc: Mapped[str | None] = mapped_column(Text)
+    name_enc: Mapped[str | None] = mapped_column(Text)
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    id_number_enc: Mapped[str | None] = mapped_column(Text)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    kyc_status: Mapped[str] = mapped_column(String(16), default="none")  # none|verified
+    liveness_passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    registered_ip: Mapped[str | None] = mapped_column(String(64))
 
 
 class Loan(Base):
@@ -286,3 +298,7 @@ class BucketMove(Base):
     from_bucket: Mapped[str] = mapped_column(String(8))
     to_bucket: Mapped[str] = mapped_column(String(8))
     dpd: Mapped[int] = mapped_column(Integer)
+
+
+# the other model modules register their tables on the same metadata
+from xindai.store import models_origination as _origination  # noqa: E402, F401

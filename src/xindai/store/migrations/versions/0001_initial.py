@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:21:11.011822
+Create Date: 2026-11-28
 """
 
 from __future__ import annotations
@@ -29,6 +29,58 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("code", name=op.f("pk_accounts")),
     )
     op.create_table(
+        "agreement_acceptances",
+        sa.Column("borrower_id", sa.BigInteger(), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("accepted_at", sa.DateTime(), nullable=False),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint(
+            "borrower_id", "code", "version", name=op.f("pk_agreement_acceptances")
+        ),
+    )
+    op.create_table(
+        "agreements",
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=128), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("effective_from", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("code", "version", name=op.f("pk_agreements")),
+    )
+    op.create_table(
+        "applications",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("borrower_id", sa.BigInteger(), nullable=False),
+        sa.Column("product_code", sa.String(length=32), nullable=False),
+        sa.Column("product_version", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("term", sa.Integer(), nullable=False),
+        sa.Column("purpose", sa.String(length=32), nullable=False),
+        sa.Column("card_id", sa.BigInteger(), nullable=False),
+        sa.Column("device_fingerprint", sa.String(length=128), nullable=True),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("annual_rate", sa.String(length=32), nullable=False),
+        sa.Column("apr", sa.String(length=16), nullable=False),
+        sa.Column("quote", sa.Text(), nullable=False),
+        sa.Column("loan_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_applications")),
+    )
+    with op.batch_alter_table("applications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_applications_borrower_id"), ["borrower_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_applications_status"), ["status"], unique=False)
+
+    op.create_table(
         "approval_requests",
         sa.Column(
             "id",
@@ -53,6 +105,70 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_approval_requests_loan_id"), ["loan_id"], unique=False)
 
     op.create_table(
+        "audit_log",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("resource", sa.String(length=64), nullable=False),
+        sa.Column("resource_id", sa.String(length=64), nullable=True),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.Column("before", sa.Text(), nullable=True),
+        sa.Column("after", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
+
+    op.create_table(
+        "auth_tokens",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("subject_kind", sa.String(length=16), nullable=False),
+        sa.Column("subject_id", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("revoked", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_auth_tokens")),
+    )
+    op.create_table(
+        "bank_cards",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("borrower_id", sa.BigInteger(), nullable=False),
+        sa.Column("card_hash", sa.String(length=64), nullable=False),
+        sa.Column("card_enc", sa.Text(), nullable=False),
+        sa.Column("last4", sa.String(length=4), nullable=False),
+        sa.Column("bank_code", sa.String(length=16), nullable=False),
+        sa.Column("bank_name", sa.String(length=64), nullable=False),
+        sa.Column("phone_enc", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("verify_ref", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bank_cards")),
+        sa.UniqueConstraint("borrower_id", "card_hash", name=op.f("uq_bank_cards_borrower_id")),
+    )
+    with op.batch_alter_table("bank_cards", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bank_cards_borrower_id"), ["borrower_id"], unique=False
+        )
+
+    op.create_table(
+        "borrower_photos",
+        sa.Column("borrower_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("borrower_id", "kind", name=op.f("pk_borrower_photos")),
+    )
+    op.create_table(
         "borrowers",
         sa.Column(
             "id",
@@ -63,8 +179,23 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=64), nullable=False),
         sa.Column("channel", sa.String(length=32), nullable=True),
         sa.Column("created_on", sa.Date(), nullable=False),
+        sa.Column("mobile_hash", sa.String(length=64), nullable=True),
+        sa.Column("mobile_enc", sa.Text(), nullable=True),
+        sa.Column("name_enc", sa.Text(), nullable=True),
+        sa.Column("id_number_hash", sa.String(length=64), nullable=True),
+        sa.Column("id_number_enc", sa.Text(), nullable=True),
+        sa.Column("birth_date", sa.Date(), nullable=True),
+        sa.Column("kyc_status", sa.String(length=16), nullable=False),
+        sa.Column("liveness_passed", sa.Boolean(), nullable=False),
+        sa.Column("registered_ip", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_borrowers")),
+        sa.UniqueConstraint("mobile_hash", name=op.f("uq_borrowers_mobile_hash")),
     )
+    with op.batch_alter_table("borrowers", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_borrowers_id_number_hash"), ["id_number_hash"], unique=False
+        )
+
     op.create_table(
         "bucket_moves",
         sa.Column("business_date", sa.Date(), nullable=False),
@@ -84,6 +215,59 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("business_date", "step", name=op.f("pk_cob_step_runs")),
     )
+    op.create_table(
+        "contacts",
+        sa.Column("borrower_id", sa.BigInteger(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("name_enc", sa.Text(), nullable=False),
+        sa.Column("phone_enc", sa.Text(), nullable=False),
+        sa.Column("phone_hash", sa.String(length=64), nullable=False),
+        sa.Column("relation", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("borrower_id", "seq", name=op.f("pk_contacts")),
+    )
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contacts_phone_hash"), ["phone_hash"], unique=False)
+
+    op.create_table(
+        "contracts",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("application_id", sa.BigInteger(), nullable=False),
+        sa.Column("html", sa.Text(), nullable=False),
+        sa.Column("pdf", sa.LargeBinary(), nullable=False),
+        sa.Column("pdf_sha256", sa.String(length=64), nullable=False),
+        sa.Column("esign_ref", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("signed_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contracts")),
+        sa.UniqueConstraint("application_id", name=op.f("uq_contracts_application_id")),
+    )
+    op.create_table(
+        "decisions",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("application_id", sa.BigInteger(), nullable=False),
+        sa.Column("path", sa.String(length=32), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("reasons", sa.Text(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("reviewer", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
+    )
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_decisions_application_id"), ["application_id"], unique=False
+        )
+
     op.create_table(
         "idempotency_records",
         sa.Column("key", sa.String(length=128), nullable=False),
@@ -128,6 +312,14 @@ def upgrade() -> None:
             "ix_journal_lines_date_account", ["business_date", "account_code"], unique=False
         )
 
+    op.create_table(
+        "kyc_photos",
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("content_type", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("sha256", name=op.f("pk_kyc_photos")),
+    )
     op.create_table(
         "loan_snapshots",
         sa.Column("business_date", sa.Date(), nullable=False),
@@ -194,6 +386,52 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_loans_status"), ["status"], unique=False)
 
     op.create_table(
+        "otp_codes",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("purpose", sa.String(length=16), nullable=False),
+        sa.Column("target_hash", sa.String(length=64), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("consumed", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_otp_codes")),
+    )
+    with op.batch_alter_table("otp_codes", schema=None) as batch_op:
+        batch_op.create_index("ix_otp_ip_created", ["ip", "created_at"], unique=False)
+        batch_op.create_index("ix_otp_target_created", ["target_hash", "created_at"], unique=False)
+
+    op.create_table(
+        "payouts",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("application_id", sa.BigInteger(), nullable=False),
+        sa.Column("loan_id", sa.BigInteger(), nullable=False),
+        sa.Column("request_ref", sa.String(length=64), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("settled_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payouts")),
+        sa.UniqueConstraint("request_ref", name=op.f("uq_payouts_request_ref")),
+    )
+    with op.batch_alter_table("payouts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_payouts_application_id"), ["application_id"], unique=False
+        )
+
+    op.create_table(
         "products",
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -205,11 +443,64 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("code", "version", name=op.f("pk_products")),
     )
     op.create_table(
+        "provider_callbacks",
+        sa.Column("provider", sa.String(length=16), nullable=False),
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("reference", sa.String(length=64), nullable=False),
+        sa.Column("event", sa.String(length=32), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("received_at", sa.DateTime(), nullable=False),
+        sa.Column("outcome", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("provider", "event_id", name=op.f("pk_provider_callbacks")),
+    )
+    with op.batch_alter_table("provider_callbacks", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_provider_callbacks_reference"), ["reference"], unique=False
+        )
+
+    op.create_table(
+        "role_permissions",
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("permission", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("role", "permission", name=op.f("pk_role_permissions")),
+    )
+    op.create_table(
+        "staff_users",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("password_hash", sa.String(length=256), nullable=False),
+        sa.Column("totp_secret_enc", sa.Text(), nullable=True),
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_users")),
+        sa.UniqueConstraint("username", name=op.f("uq_staff_users_username")),
+    )
+    op.create_table(
         "system_state",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.String(length=256), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_system_state")),
     )
+    op.create_table(
+        "withholdings",
+        sa.Column("request_ref", sa.String(length=64), nullable=False),
+        sa.Column("loan_id", sa.BigInteger(), nullable=False),
+        sa.Column("business_date", sa.Date(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("request_ref", name=op.f("pk_withholdings")),
+    )
+    with op.batch_alter_table("withholdings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_withholdings_loan_id"), ["loan_id"], unique=False)
+
     op.create_table(
         "installments",
         sa.Column("loan_id", sa.BigInteger(), nullable=False),
@@ -286,8 +577,27 @@ def downgrade() -> None:
         batch_op.drop_index("ix_installments_due")
 
     op.drop_table("installments")
+    with op.batch_alter_table("withholdings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_withholdings_loan_id"))
+
+    op.drop_table("withholdings")
     op.drop_table("system_state")
+    op.drop_table("staff_users")
+    op.drop_table("role_permissions")
+    with op.batch_alter_table("provider_callbacks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_provider_callbacks_reference"))
+
+    op.drop_table("provider_callbacks")
     op.drop_table("products")
+    with op.batch_alter_table("payouts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_payouts_application_id"))
+
+    op.drop_table("payouts")
+    with op.batch_alter_table("otp_codes", schema=None) as batch_op:
+        batch_op.drop_index("ix_otp_target_created")
+        batch_op.drop_index("ix_otp_ip_created")
+
+    op.drop_table("otp_codes")
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_loans_status"))
         batch_op.drop_index("ix_loans_open_due")
@@ -295,6 +605,7 @@ def downgrade() -> None:
 
     op.drop_table("loans")
     op.drop_table("loan_snapshots")
+    op.drop_table("kyc_photos")
     with op.batch_alter_table("journal_lines", schema=None) as batch_op:
         batch_op.drop_index("ix_journal_lines_date_account")
 
@@ -304,12 +615,41 @@ def downgrade() -> None:
 
     op.drop_table("journal_entries")
     op.drop_table("idempotency_records")
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_decisions_application_id"))
+
+    op.drop_table("decisions")
+    op.drop_table("contracts")
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contacts_phone_hash"))
+
+    op.drop_table("contacts")
     op.drop_table("cob_step_runs")
     op.drop_table("bucket_moves")
+    with op.batch_alter_table("borrowers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_borrowers_id_number_hash"))
+
     op.drop_table("borrowers")
+    op.drop_table("borrower_photos")
+    with op.batch_alter_table("bank_cards", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bank_cards_borrower_id"))
+
+    op.drop_table("bank_cards")
+    op.drop_table("auth_tokens")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_log_at"))
+
+    op.drop_table("audit_log")
     with op.batch_alter_table("approval_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_approval_requests_loan_id"))
 
     op.drop_table("approval_requests")
+    with op.batch_alter_table("applications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_applications_status"))
+        batch_op.drop_index(batch_op.f("ix_applications_borrower_id"))
+
+    op.drop_table("applications")
+    op.drop_table("agreements")
+    op.drop_table("agreement_acceptances")
     op.drop_table("accounts")
     # ### end Alembic commands ###

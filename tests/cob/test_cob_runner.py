@@ -1,0 +1,216 @@
+"""The close-of-business runner: a date closed twice is closed once, a crash between or
+inside partitions resumes to the same result, business-date rules, registered steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from xindai.cob import (
+    DEFAULT_REGISTRY,
+    CobError,
+    CobProgress,
+    StepContext,
+    StepRegistry,
+    run_cob,
+)
+from xindai.store import repository as repo
+from xindai.store.db import transaction
+from xindai.store.models import CobStepRun
+
+START = date(2025, 3, 3)
+
+
+class Crash(Exception):
+    pass
+
+
+def _runs(sessions: sessionmaker[Session], day: date) -> dict[str, tuple[str, int]]:
+    with transaction(sessions, read_only=True) as session:
+        return {
+            r.step: (r.status, r.rows)
+            for r in session.scalars(select(CobStepRun).where(CobStepRun.business_date == day))
+        }
+
+
+def test_closing_a_closed_date_again_changes_nothing(
+    make_world: Callable[..., Any], dump: Callable[[Engine], Any]
+) -> None:
+    world = make_world(seed=7, start=START, initial_loans=50, new_per_day=1, history_days=60)
+    for _ in range(6):
+        world.run_day()
+    before = dump(world.engine)
+    last = world.today - timedelta(days=1)
+    summary = run_cob(world.engine, date=last, partition_size=world.partition_size)
+    assert [day.business_date for day in summary.days] == [last]
+    assert summary.days[0].skipped and summary.business_date == world.today
+    assert any(s.rows for s in summary.days[0].steps[:-1])  # the first run's rows, reported
+    assert run_cob(world.engine, until=last).days == ()  # nothing left to close
+    assert dump(world.engine) == before
+    world.check()
+
+
+def test_a_crash_between_or_inside_partitions_resumes_to_the_same_result(
+    make_world: Callable[..., Any],
+) -> None:
+    world = make_world(
+        seed=11, start=START, initial_loans=70, new_per_day=1, history_days=60, partition_size=16
+    )
+    for _ in range(3):
+        world.run_day()
+
+    # 1. the process dies after the second committed partition of the penalty step
+    day = world.today
+    world.services(day)
+
+    def die_after_two(event: CobProgress) -> None:
+        if event.step == "penalty" and event.partition == 2 and not event.done:
+            raise Crash
+
+    with pytest.raises(Crash):
+        run_cob(world.engine, date=day, partition_size=16, progress=die_after_two)
+    runs = _runs(world.sessions, day)
+    assert runs["penalty"][0] == "running" and runs["dpd"][0] == "done"
+    assert {s for s in runs if s.startswith("penalty/")} == {"penalty/0", "penalty/1"}
+    with transaction(world.sessions, read_only=True) as session:
+        assert repo.get_business_date(session) == day
+    events: list[CobProgress] = []
+    summary = run_cob(world.engine, partition_size=999, progress=events.append)  # plan kept
+    penalty = next(s for s in summary.days[0].steps if s.step == "penalty")
+    partition_events = [e for e in events if e.step == "penalty" and e.partition and not e.done]
+    assert penalty.partitions == len(partition_events) > 2
+    assert [e.partition for e in events if e.step == "penalty" and e.skipped] == [1, 2]
+    assert penalty.rows == _runs(world.sessions, day)["penalty"][1]
+    world.close_pure(day, snapshots=True)
+    world.today = day + timedelta(days=1)
+    world.check()
+
+    # 2. the third partition of the due step fails after its work, before its commit
+    def failing_due(context: StepContext) -> int:
+        rows = DEFAULT_REGISTRY.steps[0].run(context)  # type: ignore[misc]
+        if context.lo // 16 == 2:
+            raise Crash
+        return rows
+
+    steps = tuple(
+        replace(step, run=failing_due) if step.name == "due" else step
+        for step in DEFAULT_REGISTRY.steps
+    )
+    day = world.today
+    with pytest.raises(Crash):
+        world.run_day(registry=StepRegistry(steps))  # the day's services are posted
+    runs = _runs(world.sessions, day)
+    assert {s for s in runs if s.startswith("due/")} == {"due/0", "due/1"}
+    run_cob(world.engine, date=day)
+    world.close_pure(day, snapshots=True)
+    world.today = day + timedelta(days=1)
+    for _ in range(4):
+        world.run_day()
+    world.check()
+
+
+def test_business_date_rules(session_factory: sessionmaker[Session], migrated_engine: Engine) -> None:
+    with pytest.raises(CobError, match="business date is not set"):
+        run_cob(migrated_engine)
+    with transaction(session_factory) as session:
+        repo.set_business_date(session, START)
+    with pytest.raises(CobError, match="business date is 2025-03-03"):
+        run_cob(migrated_engine, date=START + timedelta(days=1))
+    summary = run_cob(session_factory, until=START + timedelta(days=2))
+    assert [d.business_date for d in summary.days] == [START + timedelta(days=n) for n in range(3)]
+    assert summary.business_date == START + timedelta(days=3)
+    first = summary.days[0]
+    assert [s.step for s in first.steps] == list(DEFAULT_REGISTRY.names)
+    assert all(s.rows == 0 for s in first.steps if s.step != "advance")
+    runs = _runs(session_factory, START)
+    assert runs["withholding"] == ("done", 0) and runs["reminders"] == ("done", 0)
+    assert runs["plan"] == ("done", 200_000)
+    with pytest.raises(CobError, match="business date is 2025-03-06"):
+        run_cob(migrated_engine, date=START + timedelta(days=4))
+
+
+def test_registered_steps_run_in_order_and_record_their_rows(
+    make_world: Callable[..., Any],
+) -> None:
+    world = make_world(
+        seed=3, start=START, initial_loans=30, new_per_day=0, history_days=30, partition_size=16
+    )
+    registry = DEFAULT_REGISTRY.copy()
+    seen: list[tuple[str, int, int]] = []
+
+    def withhold(context: StepContext) -> int:
+        seen.append(("withholding", context.lo, context.hi))
+        return int(
+            context.scalar(
+                "SELECT COUNT(*) FROM installments WHERE loan_id BETWEEN :lo AND :hi"
+                " AND status IN ('due', 'overdue')"
+            )
+        )
+
+    def remind(context: StepContext) -> int:
+        seen.append(("sms", context.lo, context.hi))
+        return 7
+
+    registry.register("withholding", withhold)
+    registry.register("sms", remind, after="reminders", partitioned=False)
+    assert registry.names[3:7] == ("withholding", "reminders", "sms", "snapshot")
+    world.run_day(registry=registry)
+    runs = _runs(world.sessions, START)
+    assert runs["sms"] == ("done", 7) and runs["withholding"][1] > 0
+    assert [s for s in seen if s[0] == "sms"] == [("sms", 0, 0)]
+    assert [s[1:] for s in seen if s[0] == "withholding"] == [(0, 15), (16, 31), (32, 47)]
+    world.check()
+
+
+def test_the_registry_keeps_steps_in_order() -> None:
+    registry = StepRegistry()
+
+    def step(context: StepContext) -> int:
+        return 0
+
+    registry.register("a", step, after="penalty")
+    registry.register("b", step, after="penalty")
+    registry.register("a2", step, after="a")
+    registry.register("c", step, after="snapshot")
+    assert registry.names == (
+        "due",
+        "dpd",
+        "penalty",
+        "a",
+        "a2",
+        "b",
+        "withholding",
+        "reminders",
+        "snapshot",
+        "c",
+        "advance",
+    )
+    for name, after, message in (
+        ("a", "due", "already registered"),
+        ("x", "advance", "must name a step"),
+        ("x", None, "must name a step"),
+        ("x", "nope", "must name a step"),
+        ("has/slash", "due", "step name"),
+        ("x" * 21, "due", "step name"),
+        ("reminders", "due", "runs after"),
+    ):
+        with pytest.raises(Exception, match=message):
+            registry.register(name, step, after=after)
+    registry.register("reminders", step)
+    with pytest.raises(Exception, match="already registered"):
+        registry.register("reminders", step)
+    assert DEFAULT_REGISTRY.names == (
+        "due",
+        "dpd",
+        "penalty",
+        "withholding",
+        "reminders",
+        "snapshot",
+        "advance",
+    )
