@@ -34,6 +34,7 @@ BACKENDS = ("sqlite", "postgresql")
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "db: uses a database (SQLite and PostgreSQL)")
     config.addinivalue_line("markers", "postgresql: runs on the PostgreSQL test server")
+    config.addinivalue_line("markers", "e2e: drives the running server and simulators over HTTP")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,6 +4,14 @@
     XINDAI_DATA_DIR       where local files live; default the user data directory
                           (e.g. ~/.local/share/xindai)
     XINDAI_ECHO_SQL       log every SQL statement (true/false)
+    XINDAI_PII_KEY        base64 of 32 bytes: encryption of personal data at rest
+    XINDAI_SECRET_KEY     base64 of ≥ 32 bytes: keyed hashes (lookups, SMS codes, tokens)
+    XINDAI_PROVIDERS_URL  base URL of the external services (default: the local simulators)
+    XINDAI_PROVIDER_SECRET  shared secret of signed provider callbacks
+    XINDAI_PUBLIC_URL     this platform's base URL, for provider callbacks
+
+Empty keys fall back to fixed development keys (`dev_key`), never for production: `xindai
+serve` refuses them on anything but loopback.
 
 `get_settings()` reads the environment once and caches it; tests replace the result with
 `override_settings(...)`, or call `reset_settings()` to re-read the environment.
@@ -44,6 +52,29 @@ class Settings(BaseSettings):
     # empty means the SQLite file xindai.db in data_dir
     database_url: str = ""
     echo_sql: bool = False
+    pii_key: str = ""
+    secret_key: str = ""
+    providers_url: str = "http://127.0.0.1:8700"
+    provider_secret: str = "xindai-simulator-secret"
+    public_url: str = "http://127.0.0.1:8000"
+    lender_name: str = "信贷示范小额贷款有限公司 Xindai Demo Microcredit Co."
+
+    def key_bytes(self, name: str) -> bytes:
+        """The configured key `name` ("pii" or "secret") as bytes, or its development key."""
+        import base64
+        import hashlib
+
+        text = self.pii_key if name == "pii" else self.secret_key
+        if not text:
+            return dev_key(name)
+        raw = base64.b64decode(text)
+        if len(raw) < 32:
+            raise ValueError(f"XINDAI_{name.upper()}_KEY must be at least 32 bytes")
+        return raw if name != "pii" else hashlib.sha256(raw).digest() if len(raw) != 32 else raw
+
+    @property
+    def uses_dev_keys(self) -> bool:
+        return not (self.pii_key and self.secret_key)
 
     @model_validator(mode="after")
     def _default_database_in_data_dir(self) -> Settings:
@@ -51,6 +82,13 @@ class Settings(BaseSettings):
             # frozen model: the validator is the one place that may fill the default in
             object.__setattr__(self, "database_url", sqlite_url(self.data_dir / DATABASE_FILENAME))
         return self
+
+
+def dev_key(name: str) -> bytes:
+    """A fixed development key: public, so never for real data."""
+    import hashlib
+
+    return hashlib.sha256(f"xindai-development-only-{name}".encode()).digest()
 
 
 _override: Settings | None = None

@@ -388,7 +388,9 @@ def test_products_commands(capsys, tmp_path: Path) -> None:
     assert code == 2 and "exceeds its cap 24.00%" in err
 
 
-def test_demo_runs(capsys) -> None:
-    code, out, _ = run(capsys, "demo")
+def test_demo_runs(capsys, tmp_path) -> None:
+    code, out, _ = run(capsys, "demo", "--loans", "12", "--weeks", "5", "--database",
+                       f"sqlite:///{tmp_path / 'demo.db'}")
     assert code == 0
-    assert "CASH14" in out and "综合年化成本" in out and "2500.00" in out
+    assert "综合年化成本" in out and "Portfolio by bucket" in out and "Balanced" in out
+    assert "2500.00" in out  # the reloan ladder example

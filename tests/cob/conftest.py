@@ -490,9 +490,7 @@ class World:
             )
         ).all()
         assert unbalanced == []
-        entries = {
-            (e.loan_id, e.txn_seq): e for e in session.scalars(select(JournalEntry)).all()
-        }
+        entries = {(e.loan_id, e.txn_seq): e for e in session.scalars(select(JournalEntry)).all()}
         lines: dict[tuple[int, int], list[Line]] = {}
         for ln in session.scalars(
             select(JournalLine).order_by(
@@ -502,16 +500,20 @@ class World:
             lines.setdefault((ln.loan_id, ln.entry_no), []).append(
                 Line(ln.account_code, ln.debit_fen, ln.credit_fen, ln.channel)
             )
-        with_lines = [p for p in self.cob_posted() if p.posting.lines]
-        assert len(entries) == len(with_lines)
+        posted_by_cob = self.cob_posted()
+        assert len(entries) == len(posted_by_cob)  # one entry per transaction, as post_entry
         numbers: dict[int, list[int]] = {}
-        for posted in with_lines:
+        for posted in posted_by_cob:
             entry = entries[(posted.loan_id, posted.txn.seq)]
-            assert (entry.kind, entry.business_date) == (
-                posted.txn.kind.value,
-                posted.txn.value_date,
+            txn = posted.txn
+            assert (entry.kind, entry.business_date, entry.value_date, entry.description) == (
+                txn.kind.value,
+                txn.value_date,
+                txn.value_date,
+                f"{txn.kind.value} #{txn.seq}",
             )
-            assert lines[(entry.loan_id, entry.entry_no)] == list(posted.posting.lines)
+            expected = list(posted.posting.lines)
+            assert lines.get((entry.loan_id, entry.entry_no), []) == expected
             numbers.setdefault(entry.loan_id, []).append(entry.entry_no)
         for loan_id, entry_numbers in numbers.items():
             assert sorted(entry_numbers) == list(range(1, len(entry_numbers) + 1)), loan_id
@@ -600,4 +602,3 @@ def make_world(
 @pytest.fixture
 def dump() -> Callable[[Engine], dict[str, list[tuple[Any, ...]]]]:
     return dump_tables
-

@@ -115,7 +115,9 @@ def test_a_crash_between_or_inside_partitions_resumes_to_the_same_result(
     world.check()
 
 
-def test_business_date_rules(session_factory: sessionmaker[Session], migrated_engine: Engine) -> None:
+def test_business_date_rules(
+    session_factory: sessionmaker[Session], migrated_engine: Engine
+) -> None:
     with pytest.raises(CobError, match="business date is not set"):
         run_cob(migrated_engine)
     with transaction(session_factory) as session:

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from xindai.cli import bench, calc, db, demo, ledger, loans, products, scorecard
+from xindai.cli import bench, calc, db, demo, ledger, loans, products, scorecard, serve, sim
 from xindai.errors import XindaiError
 
 app = typer.Typer(
@@ -26,7 +26,9 @@ app.add_typer(scorecard.app, name="scorecard")
 app.add_typer(db.app, name="db")
 app.add_typer(loans.app, name="loans")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(sim.app, name="sim")
 app.command(name="demo")(demo.demo)
+app.command(name="serve")(serve.serve)
 
 
 def main(argv: list[str] | None = None) -> None:

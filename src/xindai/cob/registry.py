@@ -42,6 +42,7 @@ class StepContext:
     hi: int = 0
     now: datetime = field(default_factory=datetime.now)
     bucket_scheme: BucketScheme = DEFAULT_BUCKET_SCHEME
+    indexes: frozenset[str] = frozenset()  # the indexes of cob.indexes that exist
 
     @property
     def params(self) -> dict[str, Any]:

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from xindai.cob.indexes import COB_INDEXES
 from xindai.cob.registry import (
     DEFAULT_REGISTRY,
     LAST_STEP,
@@ -117,6 +118,7 @@ class _Run:
     partition_size: int
     progress: ProgressFn | None
     bucket_scheme: BucketScheme
+    indexes: frozenset[str] = frozenset()
     results: list[DayResult] = field(default_factory=list)
 
     def emit(self, event: CobProgress) -> None:
@@ -149,6 +151,7 @@ def run_cob(
             connection, Dialect(connection.dialect), steps, partition_size, progress, bucket_scheme
         )
         current = _business_date(connection)
+        run.indexes = _cob_indexes(connection)
         if date is not None:
             if _status(connection, date, LAST_STEP) == "done":
                 run.results.append(_skipped_day(run, date))
@@ -175,6 +178,13 @@ def _engine(target: Engine | sessionmaker[Session]) -> Engine:
     if isinstance(bind, Engine):
         return bind
     raise InvalidValue("target", target, "an engine or a session factory bound to one")
+
+
+def _cob_indexes(connection: Connection) -> frozenset[str]:
+    """Which of the partial indexes of `cob.indexes` the database has (steps use them)."""
+    with connection.begin():
+        names = {index["name"] for index in inspect(connection).get_indexes("installments")}
+    return frozenset(names & set(COB_INDEXES))
 
 
 def _business_date(connection: Connection) -> date:
@@ -279,7 +289,13 @@ def _run_step(run: _Run, day: date, step: Step, size: int) -> StepResult:
         run.emit(CobProgress(day, step.name, 0, 1))
         with _begin(run):
             _insert(connection, day, step.name, "running", 0)
-            context = StepContext(connection, run.dialect, day, bucket_scheme=run.bucket_scheme)
+            context = StepContext(
+                connection,
+                run.dialect,
+                day,
+                bucket_scheme=run.bucket_scheme,
+                indexes=run.indexes,
+            )
             rows = step.run(context) if step.run is not None else 0
             _finish(connection, day, step.name, rows)
         seconds = time.perf_counter() - started
@@ -289,7 +305,9 @@ def _run_step(run: _Run, day: date, step: Step, size: int) -> StepResult:
     with connection.begin():
         if status is None:
             _insert(connection, day, step.name, "running", 0)
-        first, last = connection.execute(select(func.min(Loan.id), func.max(Loan.id))).one()
+        # two statements: SQLite answers a lone min() or max() from the index, not both
+        first = connection.scalar(select(func.min(Loan.id)))
+        last = connection.scalar(select(func.max(Loan.id)))
         prefix = f"{step.name}/"
         done = {
             int(name.removeprefix(prefix)): int(rows)
@@ -301,7 +319,9 @@ def _run_step(run: _Run, day: date, step: Step, size: int) -> StepResult:
                 )
             ).all()
         }
-    partitions = [] if first is None else list(range(first // size, last // size + 1))
+    partitions = (
+        [] if first is None or last is None else list(range(first // size, last // size + 1))
+    )
     run.emit(CobProgress(day, step.name, 0, len(partitions)))
     total = 0
     for index, k in enumerate(partitions, start=1):
@@ -320,6 +340,7 @@ def _run_step(run: _Run, day: date, step: Step, size: int) -> StepResult:
                 lo=k * size,
                 hi=(k + 1) * size - 1,
                 bucket_scheme=run.bucket_scheme,
+                indexes=run.indexes,
             )
             rows = step.run(context)
             _finish(connection, day, f"{prefix}{k}", rows)

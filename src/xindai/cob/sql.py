@@ -89,6 +89,11 @@ class Dialect:
             return f"(julianday({due}) + {grace_days} < :jd)"
         return f"({due} + {grace_days} < :d)"
 
+    def no_index(self, expression: str) -> str:
+        """`expression`, kept from choosing SQLite's index (unary +): for a term that should
+        filter rows found through another index. PostgreSQL's planner needs no such hint."""
+        return f"+{expression}" if self.is_sqlite else expression
+
     def greatest(self, *values: str) -> str:
         return f"{'MAX' if self.is_sqlite else 'GREATEST'}({', '.join(values)})"
 

@@ -15,9 +15,11 @@ and `apply` compute for one loan, followed by `refresh_status` on the business d
 - `advance_business_date`: D → D + 1.
 
 Intermediate sets live in session temp tables (`cob_*`), dropped before the step returns.
-Transactions get sequence `loans.last_txn_seq + 1` and entries `loans.last_entry_no + 1`; a
-transaction whose journal entry would have no line (a penalty accrual that only flags overdue
-fees as charged, all capped to 0) gets no entry. Loan rows that change get `row_version + 1`.
+Rows are written as the servicing service writes them (`repository.txn_row`,
+`ledger.journal.post_entry`): transaction `loans.last_txn_seq + 1`, entry
+`loans.last_entry_no + 1` described "<kind> #<seq>", one entry per transaction even when it
+has no line (a penalty accrual that only marks overdue fees charged, all capped to 0), idempotency key
+`cob:<D>:<kind>`. Loan rows that change get `row_version + 1`.
 """
 
 from __future__ import annotations
@@ -53,10 +55,6 @@ _LINE_COLUMNS = (
     "loan_id, entry_no, line_no, business_date, account_code, channel, debit_fen, credit_fen,"
     " external_ref"
 )
-_DESCRIPTION = {
-    TxnKind.DUE: "日终到期应收确认 close of business: due recognition",
-    TxnKind.PENALTY_ACCRUAL: "日终罚息计提 close of business: penalty accrual",
-}
 # one window over a loan's lines in line order, for ordered text aggregation on both databases
 _LOAN_WINDOW = (
     "WINDOW w AS (PARTITION BY loan_id ORDER BY line_no"
@@ -76,10 +74,18 @@ def _line_json(ctx: StepContext) -> str:
     )
 
 
-def _post(ctx: StepContext, kind: TxnKind, txns: str, lines: str, components: str) -> None:
+def _post(
+    ctx: StepContext,
+    kind: TxnKind,
+    txns: str,
+    lines: str,
+    components: str,
+    loan_updates: str = "",
+) -> None:
     """Insert the transactions of temp table `txns` (loan_id, seq, entry_no, amount, interest,
-    fee, penalty, payload, has_entry), their journal entries and the lines of temp table
-    `lines` (loan_id, line_no, component, fen): debit receivable, credit income, per line."""
+    fee, penalty, payload), their journal entries and the lines of temp table `lines`
+    (loan_id, line_no, component, fen): debit receivable, credit income, per line. Loans get
+    their new last sequence and entry numbers and the `loan_updates` SET items (alias l, t)."""
     ctx.execute(
         f"INSERT INTO loan_transactions ({_TXN_COLUMNS})"
         f" SELECT loan_id, seq, '{kind.value}', :d, :d, amount, 0, interest, fee, penalty, 0,"
@@ -89,9 +95,8 @@ def _post(ctx: StepContext, kind: TxnKind, txns: str, lines: str, components: st
     )
     ctx.execute(
         f"INSERT INTO journal_entries ({_ENTRY_COLUMNS})"
-        f" SELECT loan_id, entry_no, seq, :d, :d, '{kind.value}', :description, NULL"
-        f" FROM {txns} WHERE has_entry = 1",
-        description=_DESCRIPTION[kind],
+        f" SELECT loan_id, entry_no, seq, :d, :d, '{kind.value}', '{kind.value} #' || seq, NULL"
+        f" FROM {txns}"
     )
     receivable = value_case(components, {c.value: RECEIVABLE[c].code for c in INCOME})
     income = value_case(components, {c.value: INCOME[c].code for c in INCOME})
@@ -106,7 +111,7 @@ def _post(ctx: StepContext, kind: TxnKind, txns: str, lines: str, components: st
         )
     ctx.execute(
         "UPDATE loans AS l SET last_txn_seq = t.seq, last_entry_no = t.entry_no,"
-        f" row_version = l.row_version + 1 FROM {txns} t WHERE l.id = t.loan_id"
+        f" {loan_updates} row_version = l.row_version + 1 FROM {txns} t WHERE l.id = t.loan_id"
     )
 
 
@@ -117,16 +122,20 @@ def recognise_due(ctx: StepContext) -> int:
     """Post the `due` transactions, then set installment and loan statuses as of D.
     Returns the number of transactions posted plus status changes."""
     d = ctx.dialect
+    # through ix_installments_unrecognised when it exists: only what is not yet recognised
+    loan_range = (
+        d.no_index("i.loan_id") if "ix_installments_unrecognised" in ctx.indexes else "i.loan_id"
+    )
     count = ctx.create_temp(
         "cob_due_inst",
         "SELECT i.loan_id, i.number,"
         f" {d.greatest('i.interest_due_fen - i.interest_recognised_fen', '0')} AS interest,"
         f" {d.greatest('i.fee_due_fen - i.fee_recognised_fen', '0')} AS fee"
-        " FROM installments i JOIN loans l ON l.id = i.loan_id"
-        " WHERE i.due_date <= :d"
+        " FROM installments i CROSS JOIN loans l"
+        " WHERE l.id = i.loan_id AND i.due_date <= :d"
         " AND (i.interest_due_fen > i.interest_recognised_fen"
         " OR i.fee_due_fen > i.fee_recognised_fen)"
-        " AND i.loan_id BETWEEN :lo AND :hi AND NOT i.cancelled"
+        f" AND {loan_range} BETWEEN :lo AND :hi AND NOT i.cancelled"
         f" AND l.status IN {OPEN_STATUSES}",
     )
     posted = 0
@@ -144,7 +153,7 @@ def recognise_due(ctx: StepContext) -> int:
             "cob_due_txn",
             "SELECT t.loan_id, l.last_txn_seq + 1 AS seq, l.last_entry_no + 1 AS entry_no,"
             " t.interest + t.fee AS amount, t.interest, t.fee, 0 AS penalty,"
-            " '{\"lines\": [' || t.lines || ']}' AS payload, 1 AS has_entry"
+            " '{\"lines\": [' || t.lines || ']}' AS payload"
             " FROM (SELECT loan_id, line_no,"
             " CAST(SUM(CASE WHEN component = 'interest' THEN fen ELSE 0 END) OVER w AS BIGINT)"
             " AS interest,"
@@ -177,12 +186,16 @@ def _refresh_statuses(ctx: StepContext) -> int:
         f" WHEN {paid_total('i')} > 0 THEN 'partial'"
         " WHEN i.due_date <= :d THEN 'due' ELSE 'pending' END"
     )
+    # through ix_installments_current when it exists: only unpaid, not yet overdue ones
+    loan_range = (
+        d.no_index("i.loan_id") if "ix_installments_current" in ctx.indexes else "i.loan_id"
+    )
     installments = ctx.execute(
         "UPDATE installments AS t SET status = s.status"
         f" FROM (SELECT i.loan_id, i.number, {new_status} AS status"
-        " FROM installments i JOIN loans l ON l.id = i.loan_id"
-        " WHERE i.status IN ('pending', 'due', 'partial') AND i.due_date <= :d"
-        " AND i.loan_id BETWEEN :lo AND :hi AND NOT i.cancelled"
+        " FROM installments i CROSS JOIN loans l"
+        " WHERE l.id = i.loan_id AND i.status IN ('pending', 'due', 'partial')"
+        f" AND i.due_date <= :d AND {loan_range} BETWEEN :lo AND :hi AND NOT i.cancelled"
         f" AND l.status IN {OPEN_STATUSES}) s"
         " WHERE t.loan_id = s.loan_id AND t.number = s.number AND t.status <> s.status"
     ).rowcount
@@ -268,8 +281,8 @@ def accrue_penalty(ctx: StepContext) -> int:
         " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS charge_rank,"
         f" {base} AS base, l.overdue_fee_fen AS fee,"
         " l.penalty_cap_fen - l.penalty_accrued_fen AS room"
-        " FROM installments i JOIN loans l ON l.id = i.loan_id"
-        " WHERE l.status = 'overdue' AND l.id BETWEEN :lo AND :hi"
+        " FROM loans l CROSS JOIN installments i"  # the overdue loans, then their installments
+        " WHERE i.loan_id = l.id AND l.status = 'overdue' AND l.id BETWEEN :lo AND :hi"
         f" AND NOT i.cancelled AND {outstanding_total('i')} > 0"
         f" AND {d.past_grace('i.due_date', 'l.grace_days')}",
     )
@@ -311,15 +324,13 @@ def accrue_penalty(ctx: StepContext) -> int:
     charged_json = d.concat_agg("'' || number")
     posted = ctx.create_temp(
         "cob_pen_txn",
-        "SELECT p.loan_id, l.last_txn_seq + 1 AS seq,"
-        " l.last_entry_no + CASE WHEN p.fees + p.daily > 0 THEN 1 ELSE 0 END AS entry_no,"
+        "SELECT p.loan_id, l.last_txn_seq + 1 AS seq, l.last_entry_no + 1 AS entry_no,"
         " p.fees + p.daily AS amount, 0 AS interest, 0 AS fee, p.fees + p.daily AS penalty,"
         " CASE WHEN j.lines IS NULL"
         " THEN '{\"overdue_fee_installments\": [' || c.numbers || ']}'"
         " WHEN c.numbers IS NULL THEN '{\"lines\": [' || j.lines || ']}'"
         " ELSE '{\"lines\": [' || j.lines || '], \"overdue_fee_installments\": ['"
-        " || c.numbers || ']}' END AS payload,"
-        " CASE WHEN p.fees + p.daily > 0 THEN 1 ELSE 0 END AS has_entry"
+        " || c.numbers || ']}' END AS payload"
         " FROM cob_pen_loan p JOIN loans l ON l.id = p.loan_id"
         f" LEFT JOIN (SELECT loan_id, line_no, {_line_json(ctx)} OVER w AS lines"
         f" FROM cob_pen_line {_LOAN_WINDOW}) j ON j.loan_id = p.loan_id AND j.line_no = 1"
@@ -331,26 +342,33 @@ def accrue_penalty(ctx: StepContext) -> int:
         " WHERE p.fees + p.daily > 0 OR p.charged > 0",
     )
     if posted:
-        _post(ctx, TxnKind.PENALTY_ACCRUAL, "cob_pen_txn", "cob_pen_line", "l.component")
+        _post(
+            ctx,
+            TxnKind.PENALTY_ACCRUAL,
+            "cob_pen_txn",
+            "cob_pen_line",
+            "l.component",
+            "penalty_accrued_fen = l.penalty_accrued_fen + t.amount,"
+            " penalty_outstanding_fen = l.penalty_outstanding_fen + t.amount,"
+            " overdue_fen = l.overdue_fen + t.amount,",
+        )
+        ctx.create_temp(
+            "cob_pen_upd",
+            "SELECT loan_id, number, MAX(charge) AS charge, CAST(SUM(fen) AS BIGINT) AS fen"
+            " FROM (SELECT loan_id, number, charge, 0 AS fen FROM cob_pen_fee WHERE charge = 1"
+            " UNION ALL SELECT loan_id, number, 0, fen FROM cob_pen_line) x"
+            " GROUP BY loan_id, number",
+        )
         ctx.execute(
             "UPDATE installments AS i SET penalty_due_fen = i.penalty_due_fen + s.fen,"
             " penalty_recognised_fen = i.penalty_recognised_fen + s.fen,"
             " overdue_fee_charged = CASE WHEN s.charge = 1 THEN TRUE"
             " ELSE i.overdue_fee_charged END"
-            " FROM (SELECT f.loan_id, f.number, f.charge, COALESCE(n.fen, 0) AS fen"
-            " FROM cob_pen_fee f LEFT JOIN (SELECT loan_id, number,"
-            " CAST(SUM(fen) AS BIGINT) AS fen FROM cob_pen_line GROUP BY loan_id, number) n"
-            " ON n.loan_id = f.loan_id AND n.number = f.number) s"
-            " WHERE i.loan_id = s.loan_id AND i.number = s.number"
-            " AND (s.fen > 0 OR s.charge = 1)"
+            " FROM cob_pen_upd s WHERE i.loan_id = s.loan_id AND i.number = s.number"
         )
-        ctx.execute(
-            "UPDATE loans AS l SET penalty_accrued_fen = l.penalty_accrued_fen + t.amount,"
-            " penalty_outstanding_fen = l.penalty_outstanding_fen + t.amount,"
-            " overdue_fen = l.overdue_fen + t.amount"
-            " FROM cob_pen_txn t WHERE l.id = t.loan_id AND t.amount > 0"
-        )
-    ctx.drop_temp("cob_pen_inst", "cob_pen_fee", "cob_pen_loan", "cob_pen_line", "cob_pen_txn")
+    ctx.drop_temp(
+        "cob_pen_inst", "cob_pen_fee", "cob_pen_loan", "cob_pen_line", "cob_pen_txn", "cob_pen_upd"
+    )
     return posted
 
 

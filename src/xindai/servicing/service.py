@@ -423,6 +423,7 @@ class LoanService:
         idempotency_key: str | None = None,
         external_ref: str | None = None,
         actor: str = "system",
+        session: Session | None = None,
     ) -> PostResult:
         def build(state: LoanState, loan: Loan, today: date) -> Txn:
             product = repo.load_product(
@@ -449,6 +450,7 @@ class LoanService:
             request={"value_date": value_date, "channel": channel},
             actor=actor,
             external_ref=external_ref,
+            session=session,
         )
 
     @staticmethod
@@ -469,6 +471,7 @@ class LoanService:
         idempotency_key: str | None = None,
         external_ref: str | None = None,
         actor: str = "system",
+        session: Session | None = None,
     ) -> PostResult:
         def build(state: LoanState, loan: Loan, today: date) -> Txn:
             return Txn(0, TxnKind.REPAYMENT, value_date or today, amount_fen, channel=channel)
@@ -481,6 +484,22 @@ class LoanService:
             request={"amount": amount_fen, "value_date": value_date, "channel": channel},
             actor=actor,
             external_ref=external_ref,
+            session=session,
+        )
+
+    def cancel(self, loan_id: int, *, actor: str, idempotency_key: str | None = None) -> PostResult:
+        """Cancel a loan that was never paid out (e.g. its payout failed for good)."""
+
+        def build(state: LoanState, loan: Loan, today: date) -> Txn:
+            return Txn(0, TxnKind.CANCELLATION, today, 0)
+
+        return self._post(
+            loan_id,
+            build,
+            idempotency_key=idempotency_key,
+            scope="cancel",
+            request={},
+            actor=actor,
         )
 
     def reverse(

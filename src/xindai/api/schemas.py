@@ -1,0 +1,79 @@
+"""Request bodies of the API (Pydantic), separate from the ORM models."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class PhoneIn(BaseModel):
+    phone: str = Field(max_length=32, examples=["13812345678"])
+
+
+class LoginIn(PhoneIn):
+    code: str = Field(max_length=12)
+    channel: str | None = Field(default=None, max_length=32)
+
+
+class AcceptedAgreement(BaseModel):
+    code: str = Field(max_length=32)
+    version: int = Field(ge=1)
+
+
+class AgreementsIn(BaseModel):
+    items: list[AcceptedAgreement] = Field(min_length=1, max_length=10)
+
+
+class KycIn(BaseModel):
+    name: str = Field(max_length=64)
+    id_number: str = Field(max_length=32)
+    id_front: str = Field(description="base64 image", max_length=8_000_000)
+    id_back: str = Field(description="base64 image", max_length=8_000_000)
+    face: str = Field(description="base64 image from the liveness check", max_length=8_000_000)
+
+
+class ContactIn(BaseModel):
+    name: str = Field(max_length=64)
+    phone: str = Field(max_length=32)
+    relation: str = Field(max_length=16)
+
+
+class ContactsIn(BaseModel):
+    contacts: list[ContactIn] = Field(max_length=10)
+
+
+class CardIn(BaseModel):
+    card_number: str = Field(max_length=40)
+    phone: str = Field(max_length=32)
+
+
+class CardConfirmIn(BaseModel):
+    code: str = Field(max_length=12)
+
+
+class QuoteIn(BaseModel):
+    product: str = Field(max_length=32)
+    amount: str = Field(max_length=20, description="yuan, e.g. 3000 or 3000.00")
+    term: int = Field(ge=1, le=400)
+
+
+class ApplicationIn(QuoteIn):
+    purpose: str = Field(max_length=32)
+    card_id: int = Field(ge=1)
+    device_fingerprint: str | None = Field(default=None, max_length=128)
+
+
+class RepaymentIn(BaseModel):
+    mode: str = Field(max_length=16, description="current_due | amount | payoff")
+    amount: str | None = Field(default=None, max_length=20)
+
+
+class StaffLoginIn(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+    totp: str | None = Field(default=None, max_length=12)
+
+
+class ReviewIn(BaseModel):
+    approve: bool
+    note: str = Field(default="", max_length=500)
+    checklist: dict[str, bool] = Field(default_factory=dict)

@@ -1,0 +1,189 @@
+"""The loan contract as a PDF (reportlab), with the built-in Adobe CID font STSong-Light so
+that Chinese renders without shipping a font file. Rendering is deterministic: the same
+contract gives the same bytes (reportlab's invariant mode fixes dates and document ids)."""
+
+from __future__ import annotations
+
+from functools import cache
+from io import BytesIO
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors  # type: ignore[import-untyped]
+from reportlab.lib.enums import TA_CENTER  # type: ignore[import-untyped]
+from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
+from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
+from reportlab.lib.units import mm  # type: ignore[import-untyped]
+from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
+from reportlab.platypus import (  # type: ignore[import-untyped]
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from xindai.money import format_percent
+from xindai.origination import contract_data as wording
+from xindai.origination.contract_data import ContractData
+
+CJK_FONT = "STSong-Light"
+LATIN_FONT = "Helvetica"
+_RED = colors.HexColor("#c0392b")
+_GRID = colors.HexColor("#999999")
+_SHADE = colors.HexColor("#f0f0f0")
+_WIDTH = A4[0] - 36 * mm
+
+
+@cache
+def _font() -> str:
+    pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+    return CJK_FONT
+
+
+@cache
+def _styles() -> dict[str, ParagraphStyle]:
+    font = _font()
+
+    def style(name: str, size: float, **options: object) -> ParagraphStyle:
+        return ParagraphStyle(
+            name, fontName=font, fontSize=size, leading=size * 1.45, wordWrap="CJK", **options
+        )
+
+    return {
+        "title": style("title", 18, alignment=TA_CENTER, spaceAfter=2 * mm),
+        "subtitle": style("subtitle", 9, alignment=TA_CENTER, textColor=colors.grey),
+        "h2": style("h2", 12, spaceBefore=4 * mm, spaceAfter=2 * mm),
+        "h3": style("h3", 10, spaceBefore=2 * mm),
+        "body": style("body", 9),
+        "clause": style("clause", 9, firstLineIndent=18),
+        "cell": style("cell", 8.5),
+        "apr": style("apr", 13, textColor=_RED),
+        "en": ParagraphStyle(
+            "en",
+            fontName=LATIN_FONT,
+            fontSize=7.5,
+            leading=10,
+            textColor=colors.HexColor("#555555"),
+        ),
+    }
+
+
+def _p(text: str, style: str) -> Paragraph:
+    # user-supplied text is escaped: Paragraph parses its input as markup
+    return Paragraph(escape(text), _styles()[style])
+
+
+def _label_table(rows: tuple[tuple[str, str], ...]) -> Table:
+    table = Table(
+        [[_p(label, "cell"), _p(value, "cell")] for label, value in rows],
+        colWidths=[48 * mm, _WIDTH - 48 * mm],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
+                ("BACKGROUND", (0, 0), (0, -1), _SHADE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
+def _disclosure(data: ContractData) -> Table:
+    zh, en = wording.cost_disclosure(data)
+    headline = (
+        f"综合年化成本（IRR，含全部利息和费用）：{format_percent(data.apr_nominal)}"
+        f"　实际年化（复利）：{format_percent(data.apr_effective)}"
+    )
+    table = Table([[[_p(headline, "apr"), _p(zh, "body"), _p(en, "en")]]], colWidths=[_WIDTH])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.5, _RED),
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fdf2f0")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 4 * mm),
+                ("TOPPADDING", (0, 0), (-1, -1), 2 * mm),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm),
+            ]
+        )
+    )
+    return table
+
+
+def _schedule(data: ContractData) -> Table:
+    rows = [list(wording.SCHEDULE_HEADER), *map(list, wording.schedule_rows(data))]
+    rows.append(list(wording.schedule_totals(data)))
+    widths = [16 * mm, 28 * mm] + [(_WIDTH - 44 * mm) / 4] * 4
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), _font()),
+                ("FONTSIZE", (0, 0), (-1, -1), 8),
+                ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
+                ("BACKGROUND", (0, 0), (-1, 0), _SHADE),
+                ("BACKGROUND", (0, -1), (-1, -1), _SHADE),
+                ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
+                ("ALIGN", (0, 1), (0, -2), "CENTER"),
+            ]
+        )
+    )
+    return table
+
+
+def _story(data: ContractData) -> list[object]:
+    terms = data.terms
+    story: list[object] = [
+        _p(terms.title_zh, "title"),
+        _p(f"{terms.title_en} · 合同编号 {data.contract_no}", "subtitle"),
+        _p("一、合同双方 Parties", "h2"),
+        _label_table(wording.parties(data)),
+        Spacer(1, 3 * mm),
+        _disclosure(data),
+        _p("二、借款要素 Key terms", "h2"),
+        _label_table(wording.key_terms(data)),
+        _p("三、还款计划表 Repayment schedule（单位：元）", "h2"),
+        _schedule(data),
+        _p(f"四、通用条款 General terms（v{terms.version}）", "h2"),
+        _p(terms.preamble_zh, "clause"),
+    ]
+    for number, clause in terms.numbered_clauses():
+        story.append(_p(f"{number} {clause.heading_zh}", "h3"))
+        story += [_p(paragraph, "clause") for paragraph in clause.paragraphs_zh]
+    story += [
+        Spacer(1, 2 * mm),
+        _p(terms.summary_en, "en"),
+        _p("五、签署 Signatures", "h2"),
+        _label_table(wording.signatures(data)),
+    ]
+    return story
+
+
+def render_contract_pdf(data: ContractData) -> bytes:
+    """The contract as PDF bytes (A4); byte-identical for the same `data`."""
+    buffer = BytesIO()
+    footer = f"合同编号 {data.contract_no}"
+
+    def on_page(canvas: Any, document: Any) -> None:
+        canvas.setFont(_font(), 8)
+        canvas.drawCentredString(A4[0] / 2, 10 * mm, f"第 {canvas.getPageNumber()} 页 · {footer}")
+
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=f"借款合同 {data.contract_no}",
+        author=data.lender_name,
+        subject="Loan contract 借款合同",
+        creator="xindai",
+        invariant=1,
+        lang="zh-CN",
+    )
+    document.build(_story(data), onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()

@@ -1,0 +1,920 @@
+"""The borrower journey (SPEC §7 steps 1–7) as service calls over the database and the
+external providers: login by SMS code, agreements, real-name verification, contacts, card
+binding, application with its cost shown first, decision (manual review until the decision
+engine is wired in), contract and e-signature, asynchronous payout, repayment.
+
+Every call is one database transaction; provider calls that move money are idempotent on a
+request reference, so a retried payout never pays twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from xindai.errors import InvalidValue, XindaiError
+from xindai.integrations.ports import CallbackEvent, CallbackEventType
+from xindai.integrations.signing import verify_callback
+from xindai.money import format_rate, format_yuan
+from xindai.origination.agreements import REGISTRATION_AGREEMENTS, agreement
+from xindai.origination.cards import parse_card
+from xindai.origination.contacts import validate_contacts
+from xindai.origination.contract_data import contract_data_from
+from xindai.origination.contract_html import render_contract_html
+from xindai.origination.contract_pdf import render_contract_pdf
+from xindai.origination.identity import check_age, parse_resident_id
+from xindai.origination.names import normalise_name, normalise_phone
+from xindai.origination.purposes import parse_purpose
+from xindai.platform import Platform
+from xindai.products.cost import annualised_cost
+from xindai.products.model import Product
+from xindai.schedules.model import Schedule
+from xindai.schedules.reference import build_schedule
+from xindai.security import tokens
+from xindai.security.pii import mask_name, mask_phone
+from xindai.servicing.account import payoff_quote
+from xindai.servicing.state import LoanStatus
+from xindai.store import repository as repo
+from xindai.store.models import Borrower, Loan, ProductRecord
+from xindai.store.models_origination import (
+    AgreementAcceptance,
+    Application,
+    BankCard,
+    BorrowerPhoto,
+    Contact,
+    ContractRecord,
+    DecisionRecord,
+    KycPhoto,
+    Payout,
+    ProviderCallback,
+    Withholding,
+)
+
+MANUAL_REVIEW_PATH = "manual_review_only"  # until the decision engine (next issue) decides
+KYC_AGE_RANGE = (18, 70)
+
+
+class JourneyError(XindaiError):
+    """A step taken out of order or on something that is not the borrower's."""
+
+    def __init__(self, code: str, en: str, zh: str):
+        super().__init__(en, zh, code=code)
+
+
+def _not_found(what: str, zh: str) -> repo.NotFound:
+    return repo.NotFound(f"{what} not found", f"{zh}不存在")
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    token: str
+    borrower_id: int
+    new_borrower: bool
+    expires_at: datetime
+
+
+def schedule_json(schedule: Schedule) -> dict[str, Any]:
+    cost = annualised_cost(schedule)
+    return {
+        "principal": format_yuan(schedule.terms.principal_fen),
+        "disbursed": format_yuan(schedule.disbursed_fen),
+        "upfront_fee": format_yuan(schedule.upfront_fee_fen),
+        "installments": [
+            {
+                "number": i.number,
+                "due_date": i.due_date.isoformat(),
+                "principal": format_yuan(i.principal_fen),
+                "interest": format_yuan(i.interest_fen),
+                "fee": format_yuan(i.fee_fen),
+                "total": format_yuan(i.total_fen),
+            }
+            for i in schedule.installments
+        ],
+        "total_interest": format_yuan(schedule.total_interest_fen),
+        "total_fee": format_yuan(schedule.total_fee_fen),
+        "total_payment": format_yuan(schedule.total_payment_fen),
+        "apr": format_rate(cost.nominal),
+        "apr_effective": format_rate(cost.effective),
+    }
+
+
+class OriginationService:
+    def __init__(self, platform: Platform):
+        self.p = platform
+
+    # ------------------------------------------------------------ helpers
+
+    def _borrower(self, session: Session, borrower_id: int) -> Borrower:
+        borrower = session.get(Borrower, borrower_id)
+        if borrower is None:
+            raise _not_found("borrower", "借款人")
+        return borrower
+
+    def _application(
+        self, session: Session, borrower_id: int | None, application_id: int, *, lock: bool = False
+    ) -> Application:
+        query = select(Application).where(Application.id == application_id)
+        if lock:
+            query = query.with_for_update()
+        application = session.scalars(query).one_or_none()
+        if application is None or (
+            borrower_id is not None and application.borrower_id != borrower_id
+        ):
+            raise _not_found("application", "申请")  # never reveal another borrower's
+        return application
+
+    def _today(self, session: Session) -> date:
+        """The business date read in the caller's transaction (never a second connection:
+        on SQLite a second writer would wait for the first)."""
+        return repo.get_business_date(session) or self.p.clock().date()
+
+    def _product(self, session: Session, code: str) -> Product:
+        record = session.scalars(
+            select(ProductRecord)
+            .where(ProductRecord.code == code, ProductRecord.status == "active")
+            .order_by(ProductRecord.version.desc())
+        ).first()
+        if record is None:
+            raise InvalidValue("product", code, "is not an active product", "不是在售产品")
+        return repo.load_product(session, record.code, record.version)
+
+    # ------------------------------------------------------------ 1. login
+
+    def send_login_code(self, phone: str, ip: str | None) -> datetime:
+        number = normalise_phone(phone)
+        issued = self.p.otp.issue("login", number, ip)
+        self.p.providers.sms.send(number, "OTP", {"code": issued.code})
+        return issued.expires_at
+
+    def login(
+        self, phone: str, code: str, ip: str | None, channel: str | None = None
+    ) -> LoginResult:
+        number = normalise_phone(phone)
+        self.p.otp.verify("login", number, code)
+        with self.p.sessions.begin() as session:
+            phone_hash = self.p.cipher.lookup_hash("phone", number)
+            borrower = session.scalars(
+                select(Borrower).where(Borrower.mobile_hash == phone_hash)
+            ).one_or_none()
+            new = borrower is None
+            if borrower is None:
+                borrower = Borrower(
+                    display_name=mask_phone(number),
+                    channel=channel,
+                    created_on=self._today(session),
+                    mobile_hash=phone_hash,
+                    mobile_enc=self.p.cipher.encrypt("phone", number),
+                    registered_ip=ip,
+                    kyc_status="none",
+                )
+                session.add(borrower)
+                session.flush()
+            token = tokens.issue_token(session, "borrower", borrower.id, now=self.p.clock())
+            return LoginResult(token.token, borrower.id, new, token.expires_at)
+
+    # ------------------------------------------------------------ 2. agreements
+
+    def accept_agreements(
+        self, borrower_id: int, accepted: list[tuple[str, int]], ip: str | None
+    ) -> list[dict[str, Any]]:
+        with self.p.sessions.begin() as session:
+            self._borrower(session, borrower_id)
+            for code, version in accepted:
+                agreement(code, version)  # AGREEMENT_UNKNOWN for a bad code or version
+                if session.get(AgreementAcceptance, (borrower_id, code, version)) is None:
+                    session.add(
+                        AgreementAcceptance(
+                            borrower_id=borrower_id,
+                            code=code,
+                            version=version,
+                            accepted_at=self.p.clock(),
+                            ip=ip,
+                        )
+                    )
+            return self._accepted(session, borrower_id)
+
+    @staticmethod
+    def _accepted(session: Session, borrower_id: int) -> list[dict[str, Any]]:
+        rows = session.scalars(
+            select(AgreementAcceptance).where(AgreementAcceptance.borrower_id == borrower_id)
+        ).all()
+        return [
+            {"code": r.code, "version": r.version, "accepted_at": r.accepted_at.isoformat()}
+            for r in rows
+        ]
+
+    def _require_agreements(self, session: Session, borrower_id: int) -> None:
+        accepted = {(a["code"], a["version"]) for a in self._accepted(session, borrower_id)}
+        missing = [
+            c.value
+            for c in REGISTRATION_AGREEMENTS
+            if (c.value, agreement(c).version) not in accepted
+        ]
+        if missing:
+            raise JourneyError(
+                "AGREEMENTS_REQUIRED",
+                f"accept the current {', '.join(missing)} first",
+                "请先同意最新版本的用户协议和个人信息授权书",
+            )
+
+    # ------------------------------------------------------------ 3. real name
+
+    def verify_identity(
+        self, borrower_id: int, name: str, id_number: str, photos: dict[str, bytes]
+    ) -> dict[str, Any]:
+        today = self.p.business_date()
+        clean_name = normalise_name(name)
+        resident = parse_resident_id(id_number, today)
+        check_age(resident.birth_date, today, *KYC_AGE_RANGE)
+        for kind in ("id_front", "id_back", "face"):
+            if not photos.get(kind):
+                raise InvalidValue(kind, "", "the photo is missing", "缺少照片")
+        with self.p.sessions.begin() as session:
+            borrower = self._borrower(session, borrower_id)
+            self._require_agreements(session, borrower_id)
+            if borrower.kyc_status == "verified":
+                raise JourneyError(
+                    "KYC_ALREADY_VERIFIED", "identity is already verified", "已完成实名认证"
+                )
+            id_hash = self.p.cipher.lookup_hash("id_number", resident.number)
+            taken = session.scalars(
+                select(Borrower.id).where(
+                    Borrower.id_number_hash == id_hash, Borrower.id != borrower_id
+                )
+            ).first()
+            if taken is not None:
+                raise JourneyError(
+                    "KYC_ID_IN_USE",
+                    "this ID number belongs to another account",
+                    "该身份证号已被其他账户使用",
+                )
+        match = self.p.providers.identity.verify_id_name(resident.number, clean_name)
+        if not match.match:
+            raise JourneyError(
+                "KYC_NAME_MISMATCH", "the name does not match the ID number", "姓名与身份证号不一致"
+            )
+        liveness = self.p.providers.identity.liveness(photos["face"])
+        if not liveness.passed:
+            raise JourneyError(
+                "KYC_LIVENESS_FAILED", "the face check did not pass", "人脸识别未通过"
+            )
+        with self.p.sessions.begin() as session:
+            borrower = self._borrower(session, borrower_id)
+            for kind, content in photos.items():
+                digest = hashlib.sha256(content).hexdigest()
+                if session.get(KycPhoto, digest) is None:  # stored once by content hash
+                    session.add(
+                        KycPhoto(
+                            sha256=digest,
+                            content=content,
+                            content_type="image/jpeg",
+                            created_at=self.p.clock(),
+                        )
+                    )
+                current = session.get(BorrowerPhoto, (borrower_id, kind))
+                if current is None:
+                    session.add(BorrowerPhoto(borrower_id=borrower_id, kind=kind, sha256=digest))
+                else:
+                    current.sha256 = digest
+            borrower.name_enc = self.p.cipher.encrypt("name", clean_name)
+            borrower.id_number_enc = self.p.cipher.encrypt("id_number", resident.number)
+            borrower.id_number_hash = self.p.cipher.lookup_hash("id_number", resident.number)
+            borrower.birth_date = resident.birth_date
+            borrower.display_name = mask_name(clean_name)
+            borrower.kyc_status, borrower.liveness_passed = "verified", True
+            return {
+                "kyc_status": "verified",
+                "name": mask_name(clean_name),
+                "birth_date": resident.birth_date.isoformat(),
+            }
+
+    def _require_kyc(self, borrower: Borrower) -> None:
+        if borrower.kyc_status != "verified":
+            raise JourneyError("KYC_REQUIRED", "verify your identity first", "请先完成实名认证")
+
+    # ------------------------------------------------------------ 4. contacts
+
+    def set_contacts(self, borrower_id: int, contacts: list[dict[str, str]]) -> int:
+        with self.p.sessions.begin() as session:
+            borrower = self._borrower(session, borrower_id)
+            self._require_kyc(borrower)
+            own = self.p.cipher.decrypt("phone", borrower.mobile_enc or "")
+            valid = validate_contacts(contacts, own)
+            for row in session.scalars(
+                select(Contact).where(Contact.borrower_id == borrower_id)
+            ).all():
+                session.delete(row)
+            session.flush()
+            for seq, contact in enumerate(valid, start=1):
+                session.add(
+                    Contact(
+                        borrower_id=borrower_id,
+                        seq=seq,
+                        name_enc=self.p.cipher.encrypt("name", contact.name),
+                        phone_enc=self.p.cipher.encrypt("phone", contact.phone),
+                        phone_hash=self.p.cipher.lookup_hash("phone", contact.phone),
+                        relation=contact.relation.value,
+                    )
+                )
+            return len(valid)
+
+    # ------------------------------------------------------------ 5. bank card
+
+    def start_card(self, borrower_id: int, card_number: str, phone: str) -> dict[str, Any]:
+        card = parse_card(card_number)
+        number = normalise_phone(phone, field="card phone")
+        with self.p.sessions() as session:
+            borrower = self._borrower(session, borrower_id)
+            self._require_kyc(borrower)
+            name = self.p.cipher.decrypt("name", borrower.name_enc or "")
+            id_number = self.p.cipher.decrypt("id_number", borrower.id_number_enc or "")
+        started = self.p.providers.payment.verify_card(name, id_number, card.number, number)
+        with self.p.sessions.begin() as session:
+            card_hash = self.p.cipher.lookup_hash("card", card.number)
+            row = session.scalars(
+                select(BankCard).where(
+                    BankCard.borrower_id == borrower_id, BankCard.card_hash == card_hash
+                )
+            ).one_or_none()
+            if row is None:
+                row = BankCard(
+                    borrower_id=borrower_id,
+                    card_hash=card_hash,
+                    card_enc=self.p.cipher.encrypt("card", card.number),
+                    last4=card.last4,
+                    bank_code=card.bank.code,
+                    bank_name=card.bank.name_zh,
+                    phone_enc=self.p.cipher.encrypt("phone", number),
+                    status="pending",
+                    verify_ref=started.verify_ref,
+                    created_at=self.p.clock(),
+                )
+                session.add(row)
+            elif row.status == "verified":
+                raise JourneyError(
+                    "CARD_ALREADY_BOUND", "this card is already bound", "该银行卡已绑定"
+                )
+            else:
+                row.status, row.verify_ref = "pending", started.verify_ref
+            session.flush()
+            return {
+                "card_id": row.id,
+                "bank": row.bank_name,
+                "last4": row.last4,
+                "status": "sms_sent",
+            }
+
+    def confirm_card(self, borrower_id: int, card_id: int, code: str) -> dict[str, Any]:
+        with self.p.sessions() as session:
+            row = session.get(BankCard, card_id)
+            if row is None or row.borrower_id != borrower_id:
+                raise _not_found("card", "银行卡")
+            if row.status != "pending" or not row.verify_ref:
+                raise JourneyError(
+                    "CARD_NOT_PENDING",
+                    "no verification is waiting for a code",
+                    "该卡没有待确认的验证",
+                )
+            verify_ref = row.verify_ref
+        result = self.p.providers.payment.confirm_card(verify_ref, code)
+        with self.p.sessions.begin() as session:
+            row = session.get(BankCard, card_id)
+            assert row is not None
+            row.status = "verified" if result.status.value == "verified" else "failed"
+            if row.status != "verified":
+                raise JourneyError(
+                    "CARD_VERIFICATION_FAILED",
+                    f"the card could not be verified: {result.reason}",
+                    f"银行卡验证失败：{result.reason}",
+                )
+            return {
+                "card_id": row.id,
+                "status": row.status,
+                "bank": row.bank_name,
+                "last4": row.last4,
+            }
+
+    # ------------------------------------------------------------ 6. quote and apply
+
+    def quote(self, product_code: str, amount_fen: int, term: int) -> dict[str, Any]:
+        with self.p.sessions() as session:
+            product = self._product(session, product_code)
+        schedule = build_schedule(product.schedule_terms(amount_fen, term, self.p.business_date()))
+        return {"product": product.code, "term": term, **schedule_json(schedule)}
+
+    def apply(
+        self,
+        borrower_id: int,
+        *,
+        product_code: str,
+        amount_fen: int,
+        term: int,
+        purpose: str,
+        card_id: int,
+        device_fingerprint: str | None,
+        ip: str | None,
+    ) -> dict[str, Any]:
+        loan_purpose = parse_purpose(purpose)
+        with self.p.sessions.begin() as session:
+            borrower = self._borrower(session, borrower_id)
+            self._require_agreements(session, borrower_id)
+            self._require_kyc(borrower)
+            product = self._product(session, product_code)
+            today = self._today(session)
+            assert borrower.birth_date is not None
+            check_age(borrower.birth_date, today, product.age_min, product.age_max)
+            contacts = session.scalars(
+                select(Contact).where(Contact.borrower_id == borrower_id)
+            ).all()
+            if len(contacts) < 2:
+                raise JourneyError(
+                    "CONTACTS_REQUIRED",
+                    "add at least two emergency contacts",
+                    "请至少添加两位紧急联系人",
+                )
+            card = session.get(BankCard, card_id)
+            if card is None or card.borrower_id != borrower_id:
+                raise _not_found("card", "银行卡")
+            if card.status != "verified":
+                raise JourneyError("CARD_NOT_VERIFIED", "the card is not verified", "银行卡未验证")
+            open_states = ("review", "approved", "signed", "disbursing")
+            if (
+                session.scalars(
+                    select(Application.id).where(
+                        Application.borrower_id == borrower_id, Application.status.in_(open_states)
+                    )
+                ).first()
+                is not None
+            ):
+                raise JourneyError(
+                    "APPLICATION_IN_PROGRESS",
+                    "an application is already in progress",
+                    "已有进行中的申请",
+                )
+            schedule = build_schedule(product.schedule_terms(amount_fen, term, today))
+            quote = schedule_json(schedule)
+            application = Application(
+                borrower_id=borrower_id,
+                product_code=product.code,
+                product_version=product.version,
+                amount_fen=amount_fen,
+                term=term,
+                purpose=loan_purpose.value,
+                card_id=card_id,
+                device_fingerprint=device_fingerprint,
+                ip=ip,
+                status="review",
+                annual_rate=str(product.annual_rate),
+                apr=quote["apr"],
+                quote=json.dumps(quote, ensure_ascii=False),
+                created_at=self.p.clock(),
+            )
+            session.add(application)
+            session.flush()
+            session.add(
+                DecisionRecord(
+                    application_id=application.id,
+                    path=MANUAL_REVIEW_PATH,
+                    outcome="review",
+                    reasons=json.dumps(["MANUAL_REVIEW"]),
+                    detail=json.dumps(
+                        {"note": "no decision engine yet: every application goes to review"}
+                    ),
+                    created_at=self.p.clock(),
+                )
+            )
+            return self.application_view(application)
+
+    @staticmethod
+    def application_view(application: Application) -> dict[str, Any]:
+        return {
+            "id": application.id,
+            "status": application.status,
+            "product": application.product_code,
+            "amount": format_yuan(application.amount_fen),
+            "term": application.term,
+            "purpose": application.purpose,
+            "apr": application.apr,
+            "loan_id": application.loan_id,
+            "quote": json.loads(application.quote),
+        }
+
+    def get_application(self, borrower_id: int | None, application_id: int) -> dict[str, Any]:
+        with self.p.sessions() as session:
+            return self.application_view(self._application(session, borrower_id, application_id))
+
+    def review(
+        self, application_id: int, *, reviewer: str, approve: bool, note: str
+    ) -> dict[str, Any]:
+        """Manual review (人工审核): approve or reject an application in review."""
+        with self.p.sessions.begin() as session:
+            application = self._application(session, None, application_id, lock=True)
+            if application.status != "review":
+                raise JourneyError(
+                    "APPLICATION_NOT_IN_REVIEW",
+                    f"the application is {application.status}",
+                    f"申请状态为 {application.status}，不能审核",
+                )
+            application.status = "approved" if approve else "rejected"
+            application.decided_at = self.p.clock()
+            session.add(
+                DecisionRecord(
+                    application_id=application.id,
+                    path=MANUAL_REVIEW_PATH,
+                    outcome="approve" if approve else "reject",
+                    reasons=json.dumps([] if approve else ["MR_REJECTED"]),
+                    detail=json.dumps({"note": note}),
+                    reviewer=reviewer,
+                    created_at=self.p.clock(),
+                )
+            )
+            return self.application_view(application)
+
+    # ------------------------------------------------------------ 7. contract, sign, payout
+
+    def _contract(self, session: Session, application: Application) -> ContractRecord:
+        existing = session.scalars(
+            select(ContractRecord).where(ContractRecord.application_id == application.id)
+        ).one_or_none()
+        if existing is not None:
+            return existing
+        borrower = self._borrower(session, application.borrower_id)
+        product = repo.load_product(session, application.product_code, application.product_version)
+        schedule = build_schedule(
+            product.schedule_terms(application.amount_fen, application.term, self._today(session))
+        )
+        data = contract_data_from(
+            schedule,
+            product,
+            annualised_cost(schedule),
+            contract_no=f"XD{application.id:010d}",
+            lender_name=self.p.settings.lender_name,
+            borrower_name=self.p.cipher.decrypt("name", borrower.name_enc or ""),
+            borrower_id_number=self.p.cipher.decrypt("id_number", borrower.id_number_enc or ""),
+            signing_date=self._today(session),
+            purpose=parse_purpose(application.purpose),
+        )
+        pdf = render_contract_pdf(data)
+        record = ContractRecord(
+            application_id=application.id,
+            html=render_contract_html(data),
+            pdf=pdf,
+            pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+            status="issued",
+        )
+        session.add(record)
+        session.flush()
+        return record
+
+    def contract(self, borrower_id: int, application_id: int) -> ContractRecord:
+        with self.p.sessions.begin() as session:
+            application = self._application(session, borrower_id, application_id)
+            if application.status not in ("approved", "signed", "disbursing", "disbursed"):
+                raise JourneyError(
+                    "APPLICATION_NOT_APPROVED", "the application is not approved", "申请尚未批准"
+                )
+            record = self._contract(session, application)
+            session.expunge(record)
+            return record
+
+    def sign(self, borrower_id: int, application_id: int) -> dict[str, Any]:
+        """Sign the contract through the e-signature provider, book the loan and request the
+        payout; the loan becomes active when the payout callback confirms."""
+        with self.p.sessions.begin() as session:
+            application = self._application(session, borrower_id, application_id, lock=True)
+            if application.status != "approved":
+                raise JourneyError(
+                    "APPLICATION_NOT_APPROVED",
+                    f"the application is {application.status}",
+                    f"申请状态为 {application.status}，不能签约",
+                )
+            record = self._contract(session, application)
+            borrower = self._borrower(session, borrower_id)
+            name = self.p.cipher.decrypt("name", borrower.name_enc or "")
+            id_number = self.p.cipher.decrypt("id_number", borrower.id_number_enc or "")
+            pdf_sha = record.pdf_sha256
+        signature = self.p.providers.esign.sign(pdf_sha, name, id_number)
+        with self.p.sessions.begin() as session:
+            application = self._application(session, borrower_id, application_id, lock=True)
+            if application.status != "approved":  # a concurrent sign got here first
+                return self.application_view(application)
+            record = self._contract(session, application)
+            record.status, record.esign_ref = "signed", signature.signature_ref
+            record.signed_at = self.p.clock()
+            product = repo.load_product(
+                session, application.product_code, application.product_version
+            )
+            application.status = "signed"
+            product_id = (product.code, product.version)
+            amount, term, borrower_ref = (
+                application.amount_fen,
+                application.term,
+                application.borrower_id,
+            )
+        loan_id = self.p.loans.book_loan(
+            product,
+            borrower_id=borrower_ref,
+            amount_fen=amount,
+            term=term,
+            start=self.p.business_date(),
+            channel="simpay",
+            actor=f"borrower:{borrower_id}",
+        )
+        del product_id
+        with self.p.sessions.begin() as session:
+            application = self._application(session, borrower_id, application_id, lock=True)
+            application.loan_id = loan_id
+            application.status = "disbursing"
+        self._request_payout(application_id, attempt=1)
+        return self.get_application(borrower_id, application_id)
+
+    def _request_payout(self, application_id: int, *, attempt: int) -> Payout:
+        with self.p.sessions.begin() as session:
+            application = self._application(session, None, application_id, lock=True)
+            assert application.loan_id is not None
+            _, state = repo.load_state(session, application.loan_id)
+            loan = session.get(Loan, application.loan_id)
+            assert loan is not None
+            product = repo.load_product(session, loan.product_code, loan.product_version)
+            fee = build_schedule(
+                product.schedule_terms(loan.principal_fen, loan.term, loan.booked_on)
+            ).upfront_fee_fen
+            amount = loan.principal_fen - (fee if product.deducts_upfront_fee else 0)
+            card = session.get(BankCard, application.card_id)
+            borrower = self._borrower(session, application.borrower_id)
+            assert card is not None
+            payout = Payout(
+                application_id=application_id,
+                loan_id=application.loan_id,
+                request_ref=f"PO{application_id:08d}A{attempt}",
+                amount_fen=amount,
+                status="requested",
+                attempt=attempt,
+                created_at=self.p.clock(),
+            )
+            session.add(payout)
+            session.flush()
+            card_number = self.p.cipher.decrypt("card", card.card_enc)
+            name = self.p.cipher.decrypt("name", borrower.name_enc or "")
+            request_ref = payout.request_ref
+            del state
+        self.p.providers.payment.payout(request_ref, name, card_number, amount, self.p.callback_url)
+        with self.p.sessions() as session:
+            found = session.scalars(select(Payout).where(Payout.request_ref == request_ref)).one()
+            session.expunge(found)
+            return found
+
+    def retry_payout(self, application_id: int) -> Payout:
+        with self.p.sessions() as session:
+            application = self._application(session, None, application_id)
+            payouts = session.scalars(
+                select(Payout)
+                .where(Payout.application_id == application_id)
+                .order_by(Payout.attempt)
+            ).all()
+            if application.status != "payout_failed" or not payouts:
+                raise JourneyError(
+                    "PAYOUT_NOT_FAILED",
+                    "only a failed payout can be retried",
+                    "只有放款失败的申请可以重试",
+                )
+            attempt = payouts[-1].attempt + 1
+        with self.p.sessions.begin() as session:
+            self._application(session, None, application_id, lock=True).status = "disbursing"
+        return self._request_payout(application_id, attempt=attempt)
+
+    def cancel_payout(self, application_id: int, *, actor: str) -> dict[str, Any]:
+        with self.p.sessions.begin() as session:
+            application = self._application(session, None, application_id, lock=True)
+            if application.status != "payout_failed":
+                raise JourneyError(
+                    "PAYOUT_NOT_FAILED",
+                    "only a failed payout can be cancelled",
+                    "只有放款失败的申请可以取消",
+                )
+            application.status = "cancelled"
+            loan_id = application.loan_id
+        if loan_id is not None:
+            self.p.loans.cancel(loan_id, actor=actor)
+        return self.get_application(None, application_id)
+
+    # ------------------------------------------------------------ callbacks
+
+    def handle_payment_callback(
+        self, raw_body: bytes, timestamp: str | None, signature: str | None
+    ) -> str:
+        """Verify, deduplicate and apply a payment callback; returns what was done."""
+        payload = verify_callback(
+            self.p.settings.provider_secret,
+            timestamp or "",
+            signature or "",
+            raw_body,
+            now=time.time(),
+        )
+        event = CallbackEvent.from_payload(payload)
+        try:
+            with self.p.sessions.begin() as session:
+                session.add(
+                    ProviderCallback(
+                        provider="payment",
+                        event_id=event.event_id,
+                        reference=event.request_ref,
+                        event=event.event.value,
+                        payload=raw_body.decode("utf-8"),
+                        received_at=self.p.clock(),
+                        outcome="received",
+                    )
+                )
+        except IntegrityError:
+            return "duplicate"
+        if event.event in (CallbackEventType.PAYOUT_SUCCEEDED, CallbackEventType.PAYOUT_FAILED):
+            outcome = self._payout_result(event)
+        else:
+            outcome = self._withhold_result(event)
+        with self.p.sessions.begin() as session:
+            row = session.get(ProviderCallback, ("payment", event.event_id))
+            if row is not None:
+                row.outcome = outcome
+        return outcome
+
+    def _payout_result(self, event: CallbackEvent) -> str:
+        with self.p.sessions.begin() as session:
+            payout = session.scalars(
+                select(Payout).where(Payout.request_ref == event.request_ref).with_for_update()
+            ).one_or_none()
+            if payout is None:
+                return "unknown_reference"
+            if payout.status != "requested":
+                return f"ignored_{payout.status}"  # late or out-of-order: the first result holds
+            if event.amount_fen != payout.amount_fen:
+                return "amount_mismatch"
+            application = self._application(session, None, payout.application_id, lock=True)
+            if event.event is CallbackEventType.PAYOUT_FAILED:
+                payout.status, application.status = "failed", "payout_failed"
+                return "payout_failed"
+            payout.status, payout.settled_at = "succeeded", self.p.clock()
+            application.status = "disbursed"
+            loan_id, request_ref = payout.loan_id, payout.request_ref
+            self.p.loans.disburse(
+                loan_id,
+                value_date=self._today(session),
+                channel="simpay",
+                idempotency_key=f"payout:{request_ref}",
+                external_ref=request_ref,
+                session=session,
+            )
+            return "disbursed"
+
+    def _withhold_result(self, event: CallbackEvent) -> str:
+        with self.p.sessions.begin() as session:
+            row = session.get(Withholding, event.request_ref, with_for_update=True)
+            if row is None:
+                return "unknown_reference"
+            if row.status != "requested":
+                return f"ignored_{row.status}"
+            if event.event is CallbackEventType.WITHHOLD_FAILED:
+                row.status = "failed"
+                return "withhold_failed"
+            row.status = "succeeded"
+            self.p.loans.repay(
+                row.loan_id,
+                row.amount_fen,
+                channel="simpay",
+                idempotency_key=f"withhold:{row.request_ref}",
+                external_ref=row.request_ref,
+                session=session,
+            )
+            return "repaid"
+
+    # ------------------------------------------------------------ repayment
+
+    def loans_of(self, borrower_id: int) -> list[dict[str, Any]]:
+        with self.p.sessions() as session:
+            rows = session.scalars(
+                select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id)
+            ).all()
+            return [self.loan_view(session, loan.id) for loan in rows]
+
+    def loan_view(self, session: Session, loan_id: int) -> dict[str, Any]:
+        loan, state = repo.load_state(session, loan_id)
+        today = repo.get_business_date(session) or self.p.clock().date()
+        due = sum(i.outstanding_total for i in state.live if i.due_date <= today)
+        current = next((i for i in state.live if not i.is_settled), None)
+        payoff = payoff_quote(state, today).total_fen if state.status.is_open else 0
+        return {
+            "id": loan.id,
+            "status": state.status.value,
+            "principal": format_yuan(loan.principal_fen),
+            "outstanding": format_yuan(state.outstanding_total),
+            "due_now": format_yuan(due),
+            "next_due_date": current.due_date.isoformat() if current else None,
+            "next_due": format_yuan(current.outstanding_total) if current else "0.00",
+            "payoff": format_yuan(payoff),
+            "dpd": repo.loan_cache(state, today)["dpd"],
+            "installments": [
+                {
+                    "number": i.number,
+                    "due_date": i.due_date.isoformat(),
+                    "total": format_yuan(i.due.total),
+                    "paid": format_yuan(i.paid.total),
+                    "outstanding": format_yuan(i.outstanding_total),
+                    "status": i.status(today, state.rules.grace_days).value,
+                }
+                for i in state.live
+            ],
+        }
+
+    def borrower_loan(self, borrower_id: int, loan_id: int) -> dict[str, Any]:
+        with self.p.sessions() as session:
+            loan = session.get(Loan, loan_id)
+            if loan is None or loan.borrower_id != borrower_id:
+                raise _not_found("loan", "贷款")
+            return self.loan_view(session, loan_id)
+
+    def repay(
+        self, borrower_id: int, loan_id: int, *, mode: str, amount_fen: int | None = None
+    ) -> dict[str, Any]:
+        """Borrower repayment (主动还款): collect through the bound card; the loan is credited
+        when the channel's signed callback confirms. Modes: current_due, amount, payoff."""
+        with self.p.sessions() as session:
+            loan = session.get(Loan, loan_id)
+            if loan is None or loan.borrower_id != borrower_id:
+                raise _not_found("loan", "贷款")
+            _, state = repo.load_state(session, loan_id)
+            if not state.status.is_open:
+                raise JourneyError(
+                    "LOAN_NOT_OPEN",
+                    f"the loan is {state.status.value}",
+                    f"贷款状态为 {state.status.value}",
+                )
+            today = repo.get_business_date(session) or self.p.clock().date()
+            if mode == "current_due":
+                current = next(i for i in state.live if not i.is_settled)
+                amount = sum(
+                    i.outstanding_total
+                    for i in state.live
+                    if not i.is_settled and i.due_date <= max(today, current.due_date)
+                )
+            elif mode == "payoff":
+                amount = payoff_quote(state, today).total_fen
+            elif mode == "amount":
+                if amount_fen is None or amount_fen <= 0:
+                    raise InvalidValue(
+                        "amount", amount_fen, "must be positive", "还款金额必须大于零"
+                    )
+                amount = amount_fen
+            else:
+                raise InvalidValue(
+                    "mode",
+                    mode,
+                    "must be current_due, amount or payoff",
+                    "还款方式应为 current_due、amount 或 payoff",
+                )
+            application = session.scalars(
+                select(Application).where(Application.loan_id == loan_id)
+            ).one()
+            card = session.get(BankCard, application.card_id)
+            assert card is not None
+            card_number = self.p.cipher.decrypt("card", card.card_enc)
+        return self.request_withholding(
+            loan_id, amount, card_number, today, purpose=f"borrower-{mode}"
+        )
+
+    def request_withholding(
+        self, loan_id: int, amount_fen: int, card_number: str, day: date, *, purpose: str
+    ) -> dict[str, Any]:
+        with self.p.sessions.begin() as session:
+            count = len(
+                session.scalars(
+                    select(Withholding.request_ref).where(Withholding.loan_id == loan_id)
+                ).all()
+            )
+            request_ref = f"WH{loan_id:08d}N{count + 1}"
+            session.add(
+                Withholding(
+                    request_ref=request_ref,
+                    loan_id=loan_id,
+                    business_date=day,
+                    amount_fen=amount_fen,
+                    status="requested",
+                    created_at=self.p.clock(),
+                )
+            )
+        self.p.providers.payment.withhold(request_ref, card_number, amount_fen, self.p.callback_url)
+        return {
+            "request_ref": request_ref,
+            "amount": format_yuan(amount_fen),
+            "status": "requested",
+            "purpose": purpose,
+        }
+
+
+__all__ = ["LoanStatus", "OriginationService"]
