@@ -36,8 +36,11 @@ def days_between(start: date, end: date) -> int:
 def parse_date(text: str, *, field: str = "date") -> date:
     """Parse an ISO date (YYYY-MM-DD) with a clear error naming the bad value."""
     try:
-        return date.fromisoformat(text.strip())
-    except (ValueError, AttributeError):
+        cleaned = text.strip()
+        if len(cleaned) != 10 or cleaned[4] != "-" or cleaned[7] != "-":
+            raise ValueError(cleaned)  # only the extended form YYYY-MM-DD
+        return date.fromisoformat(cleaned)
+    except (ValueError, AttributeError, IndexError):
         raise InvalidValue(
             field, text, "not a date in the form YYYY-MM-DD", "日期格式应为 YYYY-MM-DD"
         ) from None

@@ -33,6 +33,11 @@ def database(tmp_path) -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps at 80 columns when not on a terminal
+
+
 def run(capsys, *args: str) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as info:
         main(list(args))

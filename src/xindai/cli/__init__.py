@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from xindai.cli import bench, calc, db, demo, ledger, loans, products, scorecard, serve, sim
+from xindai.cli import bench, calc, cob, db, demo, ledger, loans, products, scorecard, serve, sim
 from xindai.errors import XindaiError
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(products.app, name="products")
 app.add_typer(scorecard.app, name="scorecard")
 app.add_typer(db.app, name="db")
+app.add_typer(cob.app, name="cob")
+bench.app.command("cob")(cob.bench_cob)
 app.add_typer(loans.app, name="loans")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(sim.app, name="sim")

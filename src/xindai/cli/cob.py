@@ -17,8 +17,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from xindai.dates import parse_date
 from xindai.cob.runner import DEFAULT_PARTITION_SIZE, CobProgress, CobSummary
+from xindai.dates import parse_date
 
 app = typer.Typer(help="Close of business / 日终批处理", no_args_is_help=True)
 

@@ -55,6 +55,10 @@ _LINE_COLUMNS = (
     "loan_id, entry_no, line_no, business_date, account_code, channel, debit_fen, credit_fen,"
     " external_ref"
 )
+# a column of installment i's loan when the loan is open, else NULL
+_OPEN_LOAN = (
+    f"SELECT l.{{column}} FROM loans l WHERE l.id = i.loan_id AND l.status IN {OPEN_STATUSES}"
+)
 # one window over a loan's lines in line order, for ordered text aggregation on both databases
 _LOAN_WINDOW = (
     "WINDOW w AS (PARTITION BY loan_id ORDER BY line_no"
@@ -126,17 +130,19 @@ def recognise_due(ctx: StepContext) -> int:
     loan_range = (
         d.no_index("i.loan_id") if "ix_installments_unrecognised" in ctx.indexes else "i.loan_id"
     )
+    # the loan is looked up per candidate (a scalar subquery: an index probe on both
+    # databases, whatever the planner's estimate of how many installments fall due)
     count = ctx.create_temp(
         "cob_due_inst",
-        "SELECT i.loan_id, i.number,"
+        "SELECT loan_id, number, interest, fee FROM (SELECT i.loan_id, i.number,"
         f" {d.greatest('i.interest_due_fen - i.interest_recognised_fen', '0')} AS interest,"
-        f" {d.greatest('i.fee_due_fen - i.fee_recognised_fen', '0')} AS fee"
-        " FROM installments i CROSS JOIN loans l"
-        " WHERE l.id = i.loan_id AND i.due_date <= :d"
+        f" {d.greatest('i.fee_due_fen - i.fee_recognised_fen', '0')} AS fee,"
+        f" ({_OPEN_LOAN.format(column='id')}) AS open_loan"
+        " FROM installments i WHERE i.due_date <= :d"
         " AND (i.interest_due_fen > i.interest_recognised_fen"
         " OR i.fee_due_fen > i.fee_recognised_fen)"
-        f" AND {loan_range} BETWEEN :lo AND :hi AND NOT i.cancelled"
-        f" AND l.status IN {OPEN_STATUSES}",
+        f" AND {loan_range} BETWEEN :lo AND :hi AND NOT i.cancelled) c"
+        " WHERE open_loan IS NOT NULL",
     )
     posted = 0
     if count:
@@ -182,7 +188,7 @@ def _refresh_statuses(ctx: StepContext) -> int:
     d = ctx.dialect
     new_status = (
         f"CASE WHEN {outstanding_total('i')} = 0 THEN 'paid'"
-        f" WHEN {d.past_grace('i.due_date', 'l.grace_days')} THEN 'overdue'"
+        f" WHEN {d.past_grace('i.due_date', 'i.grace_days')} THEN 'overdue'"
         f" WHEN {paid_total('i')} > 0 THEN 'partial'"
         " WHEN i.due_date <= :d THEN 'due' ELSE 'pending' END"
     )
@@ -190,15 +196,21 @@ def _refresh_statuses(ctx: StepContext) -> int:
     loan_range = (
         d.no_index("i.loan_id") if "ix_installments_current" in ctx.indexes else "i.loan_id"
     )
-    installments = ctx.execute(
-        "UPDATE installments AS t SET status = s.status"
-        f" FROM (SELECT i.loan_id, i.number, {new_status} AS status"
-        " FROM installments i CROSS JOIN loans l"
-        " WHERE l.id = i.loan_id AND i.status IN ('pending', 'due', 'partial')"
-        f" AND i.due_date <= :d AND {loan_range} BETWEEN :lo AND :hi AND NOT i.cancelled"
-        f" AND l.status IN {OPEN_STATUSES}) s"
-        " WHERE t.loan_id = s.loan_id AND t.number = s.number AND t.status <> s.status"
-    ).rowcount
+    changes = ctx.create_temp(
+        "cob_status",
+        "SELECT loan_id, number, status FROM (SELECT i.loan_id, i.number, i.status AS old,"
+        f" {new_status} AS status FROM (SELECT i.*,"
+        f" ({_OPEN_LOAN.format(column='grace_days')}) AS grace_days"
+        " FROM installments i WHERE i.status IN ('pending', 'due', 'partial')"
+        f" AND i.due_date <= :d AND {loan_range} BETWEEN :lo AND :hi AND NOT i.cancelled) i"
+        " WHERE i.grace_days IS NOT NULL) c WHERE status <> old",
+    )
+    if changes:
+        ctx.execute(
+            "UPDATE installments AS t SET status = s.status FROM cob_status s"
+            " WHERE t.loan_id = s.loan_id AND t.number = s.number"
+        )
+    ctx.drop_temp("cob_status")
     loan_status = (
         f"CASE WHEN {d.past_grace('oldest_unpaid_due', 'grace_days')}"
         " THEN 'overdue' ELSE 'active' END"
@@ -217,7 +229,7 @@ def _refresh_statuses(ctx: StepContext) -> int:
         f" WHERE id BETWEEN :lo AND :hi AND status IN {OPEN_STATUSES}"
         " AND oldest_unpaid_due IS NULL"
     ).rowcount
-    return int(installments) + int(loans) + int(settled)
+    return changes + int(loans) + int(settled)
 
 
 # ---------------------------------------------------------------- 2. DPD and buckets
@@ -280,7 +292,10 @@ def accrue_penalty(ctx: StepContext) -> int:
         f" SUM({charge}) OVER (PARTITION BY i.loan_id ORDER BY i.number"
         " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS charge_rank,"
         f" {base} AS base, l.overdue_fee_fen AS fee,"
-        " l.penalty_cap_fen - l.penalty_accrued_fen AS room"
+        " l.penalty_cap_fen - l.penalty_accrued_fen AS room,"
+        # what later stages need of the loan, so that none joins the loans again
+        " l.penalty_rate_num AS rate_num, l.penalty_rate_den AS rate_den,"
+        " l.last_txn_seq, l.last_entry_no"
         " FROM loans l CROSS JOIN installments i"  # the overdue loans, then their installments
         " WHERE i.loan_id = l.id AND l.status = 'overdue' AND l.id BETWEEN :lo AND :hi"
         f" AND NOT i.cancelled AND {outstanding_total('i')} > 0"
@@ -298,20 +313,21 @@ def accrue_penalty(ctx: StepContext) -> int:
         "cob_pen_fee",
         f"SELECT loan_id, number, charge, {fee_amount} AS fen FROM cob_pen_inst",
     )
-    raw_daily = "(2 * p.base * l.penalty_rate_num + l.penalty_rate_den) / (2 * l.penalty_rate_den)"
+    raw_daily = "(2 * p.base * p.rate_num + p.rate_den) / (2 * p.rate_den)"
     daily = (
         f"CASE WHEN p.room IS NULL THEN {raw_daily}"
         f" ELSE {d.greatest('0', d.least(raw_daily, 'p.room - f.fees'))} END"
     )
     ctx.create_temp(
         "cob_pen_loan",
-        f"SELECT p.loan_id, p.first_number, p.charged, f.fees, {daily} AS daily"
+        "SELECT p.loan_id, p.first_number, p.charged, p.last_txn_seq, p.last_entry_no,"
+        f" f.fees, {daily} AS daily"
         " FROM (SELECT loan_id, MIN(number) AS first_number, SUM(charge) AS charged,"
-        " CAST(SUM(base) AS BIGINT) AS base, MIN(room) AS room"
-        " FROM cob_pen_inst GROUP BY loan_id) p"
+        " CAST(SUM(base) AS BIGINT) AS base, MIN(room) AS room, MIN(rate_num) AS rate_num,"
+        " MIN(rate_den) AS rate_den, MIN(last_txn_seq) AS last_txn_seq,"
+        " MIN(last_entry_no) AS last_entry_no FROM cob_pen_inst GROUP BY loan_id) p"
         " JOIN (SELECT loan_id, CAST(SUM(fen) AS BIGINT) AS fees FROM cob_pen_fee"
-        " GROUP BY loan_id) f ON f.loan_id = p.loan_id"
-        " JOIN loans l ON l.id = p.loan_id",
+        " GROUP BY loan_id) f ON f.loan_id = p.loan_id",
     )
     ctx.create_temp(
         "cob_pen_line",
@@ -324,14 +340,14 @@ def accrue_penalty(ctx: StepContext) -> int:
     charged_json = d.concat_agg("'' || number")
     posted = ctx.create_temp(
         "cob_pen_txn",
-        "SELECT p.loan_id, l.last_txn_seq + 1 AS seq, l.last_entry_no + 1 AS entry_no,"
+        "SELECT p.loan_id, p.last_txn_seq + 1 AS seq, p.last_entry_no + 1 AS entry_no,"
         " p.fees + p.daily AS amount, 0 AS interest, 0 AS fee, p.fees + p.daily AS penalty,"
         " CASE WHEN j.lines IS NULL"
         " THEN '{\"overdue_fee_installments\": [' || c.numbers || ']}'"
         " WHEN c.numbers IS NULL THEN '{\"lines\": [' || j.lines || ']}'"
         " ELSE '{\"lines\": [' || j.lines || '], \"overdue_fee_installments\": ['"
         " || c.numbers || ']}' END AS payload"
-        " FROM cob_pen_loan p JOIN loans l ON l.id = p.loan_id"
+        " FROM cob_pen_loan p"
         f" LEFT JOIN (SELECT loan_id, line_no, {_line_json(ctx)} OVER w AS lines"
         f" FROM cob_pen_line {_LOAN_WINDOW}) j ON j.loan_id = p.loan_id AND j.line_no = 1"
         f" LEFT JOIN (SELECT loan_id, line_no, {charged_json} OVER w AS numbers"
