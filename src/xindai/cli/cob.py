@@ -3,7 +3,7 @@ per step and partition and a summary; and `bench_cob`, registered as `xindai ben
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from rich.table import Table
 
 from xindai.cob.runner import DEFAULT_PARTITION_SIZE, CobProgress, CobSummary
 from xindai.dates import parse_date
+
+if TYPE_CHECKING:
+    from xindai.cob.registry import StepRegistry
 
 app = typer.Typer(help="Close of business / 日终批处理", no_args_is_help=True)
 
@@ -103,6 +106,13 @@ def run(
     until: UntilOption = None,
     database: DatabaseOption = None,
     partition_size: PartitionOption = DEFAULT_PARTITION_SIZE,
+    withholding: Annotated[
+        bool,
+        typer.Option(
+            "--withholding/--no-withholding",
+            help="Step 4: collect due amounts through the payment channel (XINDAI_PROVIDERS_URL)",
+        ),
+    ] = False,
 ) -> None:
     """Run close of business for the current business date (or `--date`, which must be it),
     or for every date up to `--until`; a date already closed is skipped."""
@@ -134,6 +144,7 @@ def run(
                 until=last,
                 partition_size=partition_size,
                 progress=_Bar(progress, max(days, 1)),
+                registry=_registry(database) if withholding else None,
             )
         if summary.days:
             console.print(summary_table(summary))
@@ -141,6 +152,20 @@ def run(
             console.print(f"nothing to close: the business date is {summary.business_date}")
     finally:
         engine.dispose()
+
+
+def _registry(database: str | None) -> StepRegistry:
+    from xindai.cob.registry import DEFAULT_REGISTRY
+    from xindai.origination.withholding import registry_with_withholding
+    from xindai.platform import Platform
+    from xindai.settings import get_settings
+    from xindai.store.db import make_engine, session_factory
+
+    settings = get_settings()
+    sessions = session_factory(make_engine(database or settings.database_url))
+    return registry_with_withholding(
+        DEFAULT_REGISTRY, Platform.from_settings(settings, sessions=sessions)
+    )
 
 
 def bench_cob(
