@@ -433,3 +433,39 @@ def test_callbacks_twice_late_forged_and_replayed(stack: Stack) -> None:
     error(
         stack.api.post("/api/v1/callbacks/payment", content=body), 401, "CALLBACK_SIGNATURE_INVALID"
     )
+
+
+def test_admin_calls_are_authorised_and_audited(stack: Stack) -> None:
+    from sqlalchemy import select
+
+    from xindai.store.models_origination import AuditEvent
+
+    reviewer = staff_token(stack)
+    error(stack.api.get("/api/v1/admin/applications"), 401, "AUTH_REQUIRED")
+    ok(stack.api.get("/api/v1/admin/applications", headers=reviewer))
+    # risk reviewers may not retry payouts (an operations permission)
+    error(
+        stack.api.post("/api/v1/admin/applications/1/payout/retry", headers=reviewer),
+        403,
+        "PERMISSION_DENIED",
+    )
+    error(
+        stack.api.post(
+            "/api/v1/admin/auth/login",
+            json={"username": "reviewer", "password": "wrong-password-1"},
+        ),
+        401,
+        "LOGIN_FAILED",
+    )
+    engine = make_engine(stack.database_url)
+    try:
+        with session_factory(engine)() as session:
+            events = session.scalars(
+                select(AuditEvent).where(AuditEvent.resource == "admin_api")
+            ).all()
+    finally:
+        engine.dispose()
+    paths = {(e.action, e.resource_id) for e in events}
+    assert ("api.get", "/api/v1/admin/applications") in paths
+    assert ("api.post", "/api/v1/admin/applications/1/payout/retry") in paths
+    assert all(e.ip == "127.0.0.1" for e in events)

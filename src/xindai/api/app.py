@@ -4,12 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from xindai import __version__
 from xindai.api import admin, borrower, callbacks
 from xindai.api.errors import install_error_handlers
 from xindai.platform import Platform
+from xindai.security import audit, tokens
+from xindai.security.errors import SecurityError
+
+
+def _audit_call(platform: Platform, request: Request, status: int) -> None:
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    with platform.sessions.begin() as session:
+        try:
+            subject = tokens.authenticate(session, token, now=platform.clock())
+            actor = f"{subject.kind.value}:{subject.id}"
+        except SecurityError:
+            actor = "anonymous"
+        audit.record(
+            session,
+            actor=actor,
+            action=f"api.{request.method.lower()}",
+            resource="admin_api",
+            resource_id=request.url.path[:64],
+            ip=request.client.host if request.client else None,
+            after={"status": status},
+            at=platform.clock(),
+        )
 
 
 def create_app(platform: Platform | None = None) -> FastAPI:
@@ -25,6 +49,16 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(borrower.router)
     app.include_router(admin.router)
     app.include_router(callbacks.router)
+
+    @app.middleware("http")
+    async def audit_admin_calls(request: Request, call_next: Any) -> Response:
+        """Every admin call is audited: who, what, when, from where, and how it ended
+        (changes also record their before/after in the route)."""
+        response: Response = await call_next(request)
+        path = request.url.path
+        if path.startswith("/api/v1/admin/") and not path.startswith("/api/v1/admin/auth/"):
+            await run_in_threadpool(_audit_call, app.state.platform, request, response.status_code)
+        return response
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, Any]:

@@ -16,7 +16,11 @@ router = APIRouter(prefix="/api/v1/callbacks", tags=["callbacks 回调"])
 @router.post("/payment", summary="Payment channel callbacks (payout, withholding)")
 async def payment(request: Request) -> dict[str, Any]:
     raw = await request.body()
-    outcome = OriginationService(platform(request)).handle_payment_callback(
-        raw, request.headers.get("x-sim-timestamp"), request.headers.get("x-sim-signature")
+    service = OriginationService(platform(request))
+    outcome = await run_in_threadpool(  # database work off the event loop
+        service.handle_payment_callback,
+        raw,
+        request.headers.get("x-sim-timestamp"),
+        request.headers.get("x-sim-signature"),
     )
     return {"ok": True, "outcome": outcome}
