@@ -34,15 +34,21 @@ class Platform:
         self.loans = LoanService(self.sessions)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, *,
-                      sessions: sessionmaker[Session] | None = None,
-                      clock: Callable[[], datetime] = datetime.now) -> Platform:
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        *,
+        sessions: sessionmaker[Session] | None = None,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> Platform:
         settings = settings or get_settings()
-        return cls(settings=settings,
-                   sessions=sessions or session_factory(make_engine(settings.database_url)),
-                   cipher=PiiCipher(settings.key_bytes("pii")),
-                   providers=HttpProviders.at(settings.providers_url, settings.provider_secret),
-                   clock=clock)
+        return cls(
+            settings=settings,
+            sessions=sessions or session_factory(make_engine(settings.database_url)),
+            cipher=PiiCipher(settings.key_bytes("pii")),
+            providers=HttpProviders.at(settings.providers_url, settings.provider_secret),
+            clock=clock,
+        )
 
     def business_date(self) -> date:
         with self.sessions() as session:

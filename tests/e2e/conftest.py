@@ -50,7 +50,7 @@ def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen
             str(port),
             "--admin-password",
             PASSWORD,
-            "--reviewer",
+            "--demo-staff",
         ],
         env=env,
         stdout=handle,

@@ -75,7 +75,7 @@ def review(
 def _payout_action(
     application_id: int, staff: Staff, request: Request, action: str
 ) -> dict[str, Any]:
-    staff.need("loans.repay.manual" if action == "retry" else "applications.review")
+    staff.need("payouts.manage")  # operations (and finance) retry or cancel payouts
     p = platform(request)
     journey = OriginationService(p)
     if action == "retry":

@@ -21,12 +21,24 @@ def serve(
             help="Create the first administrator 'admin' with this password",
         ),
     ] = None,
-    reviewer: Annotated[
-        bool, typer.Option(help="Also create a risk reviewer 'reviewer' (demo / tests)")
+    demo_staff: Annotated[
+        bool,
+        typer.Option(
+            "--demo-staff",
+            help="Also create 'reviewer' (risk), 'finance' and 'ops' (operations) with the "
+            "administrator's password (demo / tests)",
+        ),
     ] = False,
 ) -> None:
     """Serve the borrower and admin APIs (OpenAPI at /docs) on the configured database."""
+    import logging
+
     import uvicorn
+
+    from xindai.security.pii import PiiRedactingFilter
+
+    for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(PiiRedactingFilter())  # no personal data in logs
 
     from xindai.api.app import create_app
     from xindai.bootstrap import bootstrap
@@ -53,6 +65,8 @@ def serve(
         cipher=platform.cipher,
         today=platform.clock().date(),
         admin_password=admin_password,
-        staff={"reviewer": "risk"} if reviewer else None,
+        staff={"reviewer": "risk", "finance": "finance", "ops": "operations"}
+        if demo_staff
+        else None,
     )
     uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")

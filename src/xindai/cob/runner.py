@@ -16,8 +16,11 @@ last committed partition left off, and running a finished date again changes not
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -59,8 +62,10 @@ class CobError(XindaiError):
 
 @dataclass(frozen=True, slots=True)
 class CobProgress:
-    """A progress event: a step starts (`partition` 0), a partition ends, or the step ends
-    (`done`). `rows` and `seconds` are the partition's (the step's when done)."""
+    """A progress event: a step starts (`partition` 0), a partition ends (`partition` is how
+    many of the step's `partitions` are finished, including those `skipped` as done before),
+    or the step ends (`done`). `rows` and `seconds` are the partition's (the step's when
+    done). With several workers, events come from their threads (one at a time)."""
 
     business_date: date
     step: str
@@ -112,18 +117,35 @@ ProgressFn = Callable[[CobProgress], None]
 
 @dataclass
 class _Run:
+    engine: Engine
     connection: Connection
     dialect: Dialect
     steps: tuple[Step, ...]
     partition_size: int
+    workers: int
     progress: ProgressFn | None
     bucket_scheme: BucketScheme
     indexes: frozenset[str] = frozenset()
     results: list[DayResult] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def emit(self, event: CobProgress) -> None:
         if self.progress is not None:
-            self.progress(event)
+            with self.lock:  # worker threads report too
+                self.progress(event)
+
+    def context(
+        self, connection: Connection, day: date, *, lo: int = 0, hi: int = 0
+    ) -> StepContext:
+        return StepContext(
+            connection,
+            self.dialect,
+            day,
+            lo=lo,
+            hi=hi,
+            bucket_scheme=self.bucket_scheme,
+            indexes=self.indexes,
+        )
 
 
 def run_cob(
@@ -133,22 +155,38 @@ def run_cob(
     until: date | None = None,
     progress: ProgressFn | None = None,
     partition_size: int = DEFAULT_PARTITION_SIZE,
+    workers: int | None = None,
     registry: StepRegistry | None = None,
     bucket_scheme: BucketScheme = DEFAULT_BUCKET_SCHEME,
 ) -> CobSummary:
     """Close business date `date` (default: the current one), or every date from the current
     business date up to and including `until`. A `date` already closed is skipped (nothing
     changes); any other date than the current business date is refused with `CobError`.
-    `partition_size` loan ids per partition, each partition one transaction."""
+    `partition_size` loan ids per partition, each partition one transaction; `workers`
+    connections run a step's partitions at once (default: 1 on SQLite, whose writers queue
+    anyway; up to 4, one per CPU, on PostgreSQL)."""
     if date is not None and until is not None:
         raise InvalidValue("date", date, "give a date or an end date, not both", "日期二选一")
     if partition_size < 1:
         raise InvalidValue("partition_size", partition_size, "must be positive", "必须大于零")
+    if workers is not None and workers < 1:
+        raise InvalidValue("workers", workers, "must be positive", "必须大于零")
     engine = _engine(target)
+    if engine.dialect.name == "sqlite":
+        workers = 1
+    elif workers is None:
+        workers = min(4, os.cpu_count() or 1)
     steps = (registry or DEFAULT_REGISTRY).steps
     with engine.connect() as connection:
         run = _Run(
-            connection, Dialect(connection.dialect), steps, partition_size, progress, bucket_scheme
+            engine,
+            connection,
+            Dialect(connection.dialect),
+            steps,
+            partition_size,
+            workers,
+            progress,
+            bucket_scheme,
         )
         current = _business_date(connection)
         run.indexes = _cob_indexes(connection)
@@ -223,11 +261,11 @@ def _skipped_day(run: _Run, day: date) -> DayResult:
     return DayResult(day, results)
 
 
-def _begin(run: _Run) -> Any:
-    """A transaction on the run's connection with the batch settings."""
-    transaction = run.connection.begin()
+def _begin(run: _Run, connection: Connection) -> Any:
+    """A transaction on `connection` with the batch settings."""
+    transaction = connection.begin()
     if not run.dialect.is_sqlite:
-        run.connection.execute(text(_POSTGRES_SETTINGS))
+        connection.execute(text(_POSTGRES_SETTINGS))
     return transaction
 
 
@@ -287,16 +325,9 @@ def _run_step(run: _Run, day: date, step: Step, size: int) -> StepResult:
     started = time.perf_counter()
     if step.run is None or not step.partitioned:
         run.emit(CobProgress(day, step.name, 0, 1))
-        with _begin(run):
+        with _begin(run, connection):
             _insert(connection, day, step.name, "running", 0)
-            context = StepContext(
-                connection,
-                run.dialect,
-                day,
-                bucket_scheme=run.bucket_scheme,
-                indexes=run.indexes,
-            )
-            rows = step.run(context) if step.run is not None else 0
+            rows = step.run(run.context(connection, day)) if step.run is not None else 0
             _finish(connection, day, step.name, rows)
         seconds = time.perf_counter() - started
         run.emit(CobProgress(day, step.name, 1, 1, rows, seconds))
@@ -322,38 +353,92 @@ def _run_step(run: _Run, day: date, step: Step, size: int) -> StepResult:
     partitions = (
         [] if first is None or last is None else list(range(first // size, last // size + 1))
     )
+    progress = _StepProgress(run, day, step.name, len(partitions))
     run.emit(CobProgress(day, step.name, 0, len(partitions)))
-    total = 0
-    for index, k in enumerate(partitions, start=1):
+    for k in partitions:
         if k in done:
-            total += done[k]
-            run.emit(CobProgress(day, step.name, index, len(partitions), done[k], skipped=True))
-            continue
-        part_started = time.perf_counter()
-        with _begin(run):
-            # the partition's row first: a second runner on the same date waits here, then fails
-            _insert(connection, day, f"{prefix}{k}", "running", 0)
-            context = StepContext(
-                connection,
-                run.dialect,
-                day,
-                lo=k * size,
-                hi=(k + 1) * size - 1,
-                bucket_scheme=run.bucket_scheme,
-                indexes=run.indexes,
-            )
-            rows = step.run(context)
-            _finish(connection, day, f"{prefix}{k}", rows)
-        total += rows
-        run.emit(
-            CobProgress(
-                day, step.name, index, len(partitions), rows, time.perf_counter() - part_started
-            )
-        )
+            progress.finished(done[k], 0.0, skipped=True)
+    todo = [k for k in partitions if k not in done]
+    if run.workers > 1 and len(todo) > 1:
+        _run_parallel(run, day, step, size, todo, progress)
+    else:
+        for k in todo:
+            _run_partition(run, connection, day, step, size, k, progress)
     with connection.begin():
-        _finish(connection, day, step.name, total)
+        _finish(connection, day, step.name, progress.rows)
     seconds = time.perf_counter() - started
     run.emit(
-        CobProgress(day, step.name, len(partitions), len(partitions), total, seconds, done=True)
+        CobProgress(
+            day, step.name, len(partitions), len(partitions), progress.rows, seconds, done=True
+        )
     )
-    return StepResult(step.name, total, seconds, len(partitions), False)
+    return StepResult(step.name, progress.rows, seconds, len(partitions), False)
+
+
+class _StepProgress:
+    """Rows and finished partitions of a step, counted across worker threads."""
+
+    def __init__(self, run: _Run, day: date, step: str, partitions: int) -> None:
+        self.run, self.day, self.step, self.partitions = run, day, step, partitions
+        self.count = 0
+        self.rows = 0
+        self.lock = threading.Lock()
+
+    def finished(self, rows: int, seconds: float, *, skipped: bool = False) -> None:
+        with self.lock:
+            self.count += 1
+            self.rows += rows
+            event = CobProgress(
+                self.day, self.step, self.count, self.partitions, rows, seconds, skipped
+            )
+            self.run.emit(event)
+
+
+def _run_partition(
+    run: _Run,
+    connection: Connection,
+    day: date,
+    step: Step,
+    size: int,
+    k: int,
+    progress: _StepProgress,
+) -> None:
+    """Partition k of `step` and its progress row, in one transaction."""
+    assert step.run is not None
+    started = time.perf_counter()
+    key = f"{step.name}/{k}"
+    with _begin(run, connection):
+        # the partition's row first: a second runner on the same date waits here, then fails
+        _insert(connection, day, key, "running", 0)
+        rows = step.run(run.context(connection, day, lo=k * size, hi=(k + 1) * size - 1))
+        _finish(connection, day, key, rows)
+    progress.finished(rows, time.perf_counter() - started)
+
+
+def _run_parallel(
+    run: _Run, day: date, step: Step, size: int, todo: list[int], progress: _StepProgress
+) -> None:
+    """The partitions `todo` on `run.workers` connections at once (each partition is its
+    own transaction on disjoint loans); the first failure stops the others' next pick."""
+    pending = list(reversed(todo))
+    lock = threading.Lock()
+    failed = threading.Event()
+
+    def work() -> None:
+        with run.engine.connect() as connection:
+            while not failed.is_set():
+                with lock:
+                    if not pending:
+                        return
+                    k = pending.pop()
+                try:
+                    _run_partition(run, connection, day, step, size, k, progress)
+                except BaseException:
+                    failed.set()
+                    raise
+
+    with ThreadPoolExecutor(max_workers=run.workers, thread_name_prefix="cob") as pool:
+        futures = [pool.submit(work) for _ in range(min(run.workers, len(todo)))]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:
+        raise errors[0]  # type: ignore[misc]

@@ -40,7 +40,7 @@ from xindai.schedules.model import Schedule
 from xindai.schedules.reference import build_schedule
 from xindai.security import tokens
 from xindai.security.pii import mask_name, mask_phone
-from xindai.servicing.account import payoff_quote
+from xindai.servicing.account import extension_quote, payoff_quote
 from xindai.servicing.state import LoanStatus
 from xindai.store import repository as repo
 from xindai.store.models import Borrower, Loan, ProductRecord
@@ -784,6 +784,15 @@ class OriginationService:
                 row.status = "failed"
                 return "withhold_failed"
             row.status = "succeeded"
+            if row.purpose == "extension":
+                self.p.loans.extend(
+                    row.loan_id,
+                    channel="simpay",
+                    idempotency_key=f"withhold:{row.request_ref}",
+                    external_ref=row.request_ref,
+                    session=session,
+                )
+                return "extended"
             self.p.loans.repay(
                 row.loan_id,
                 row.amount_fen,
@@ -863,6 +872,14 @@ class OriginationService:
                     for i in state.live
                     if not i.is_settled and i.due_date <= max(today, current.due_date)
                 )
+            elif mode == "extension":
+                if not state.rules.extension_allowed:
+                    raise JourneyError(
+                        "EXTENSION_NOT_ALLOWED",
+                        "this loan's product does not allow extension",
+                        "该产品不支持展期",
+                    )
+                amount = extension_quote(state, today).total_fen
             elif mode == "payoff":
                 amount = payoff_quote(state, today).total_fen
             elif mode == "amount":
@@ -875,8 +892,8 @@ class OriginationService:
                 raise InvalidValue(
                     "mode",
                     mode,
-                    "must be current_due, amount or payoff",
-                    "还款方式应为 current_due、amount 或 payoff",
+                    "must be current_due, amount, payoff or extension",
+                    "还款方式应为 current_due、amount、payoff 或 extension",
                 )
             application = session.scalars(
                 select(Application).where(Application.loan_id == loan_id)
@@ -885,7 +902,11 @@ class OriginationService:
             assert card is not None
             card_number = self.p.cipher.decrypt("card", card.card_enc)
         return self.request_withholding(
-            loan_id, amount, card_number, today, purpose=f"borrower-{mode}"
+            loan_id,
+            amount,
+            card_number,
+            today,
+            purpose="extension" if mode == "extension" else "repayment",
         )
 
     def request_withholding(
@@ -904,6 +925,7 @@ class OriginationService:
                     loan_id=loan_id,
                     business_date=day,
                     amount_fen=amount_fen,
+                    purpose=purpose,
                     status="requested",
                     created_at=self.p.clock(),
                 )

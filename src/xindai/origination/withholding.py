@@ -48,8 +48,9 @@ def withholding_step(platform: Platform) -> StepFn:
             )
             if not exists:
                 ctx.execute(
-                    "INSERT INTO withholdings (request_ref, loan_id, business_date, amount_fen,"
-                    " status, created_at) VALUES (:ref, :loan, :d, :amount, 'requested', :now)",
+                    "INSERT INTO withholdings (request_ref, loan_id, business_date,"
+                    " amount_fen, purpose, status, created_at)"
+                    " VALUES (:ref, :loan, :d, :amount, 'repayment', 'requested', :now)",
                     ref=ref,
                     loan=int(loan_id),
                     amount=int(amount),

@@ -75,8 +75,13 @@ def _require_open(state: LoanState, txn: Txn) -> None:
 # ---------------------------------------------------------------- paying and allocation
 
 
-def _pay(state: LoanState, txn: Txn, amount: Fen, full: Sequence[InstallmentState],
-         prepay: Sequence[InstallmentState]) -> tuple[LoanState, Posting]:
+def _pay(
+    state: LoanState,
+    txn: Txn,
+    amount: Fen,
+    full: Sequence[InstallmentState],
+    prepay: Sequence[InstallmentState],
+) -> tuple[LoanState, Posting]:
     """Spread `amount` by the allocation order over `full` (all components, oldest first);
     what is left prepays the principal of `prepay` from the last installment back (the term
     shortens), and the rest goes to the credit balance. Periods not yet started that lost
@@ -85,14 +90,23 @@ def _pay(state: LoanState, txn: Txn, amount: Fen, full: Sequence[InstallmentStat
     lines: list[TxnLine] = []
     remaining = amount
     if full:
-        dues = [InstallmentDue(i.number, i.due_date, penalty_fen=i.outstanding(C.PENALTY),
-                               fee_fen=i.outstanding(C.FEE),
-                               interest_fen=i.outstanding(C.INTEREST),
-                               principal_fen=i.outstanding(C.PRINCIPAL)) for i in full]
-        allocation = allocate(dues, remaining, rules.allocation_order,
-                              AllocationMode.BY_INSTALLMENT)
-        lines += [TxnLine(ln.installment_number, ln.component, ln.amount_fen)
-                  for ln in allocation.lines]
+        dues = [
+            InstallmentDue(
+                i.number,
+                i.due_date,
+                penalty_fen=i.outstanding(C.PENALTY),
+                fee_fen=i.outstanding(C.FEE),
+                interest_fen=i.outstanding(C.INTEREST),
+                principal_fen=i.outstanding(C.PRINCIPAL),
+            )
+            for i in full
+        ]
+        allocation = allocate(
+            dues, remaining, rules.allocation_order, AllocationMode.BY_INSTALLMENT
+        )
+        lines += [
+            TxnLine(ln.installment_number, ln.component, ln.amount_fen) for ln in allocation.lines
+        ]
         remaining = allocation.excess_fen
     for item in reversed(prepay):
         take = min(remaining, item.outstanding(C.PRINCIPAL))
@@ -111,23 +125,28 @@ def _pay(state: LoanState, txn: Txn, amount: Fen, full: Sequence[InstallmentStat
         if income_part:  # paid before it was due: income straight away
             journal.append(acc.credit(INCOME[line.component], income_part))
         updated[line.installment] = replace(
-            current, paid=current.paid.add(line.component, line.fen),
-            recognised=current.recognised.add(line.component, income_part))
+            current,
+            paid=current.paid.add(line.component, line.fen),
+            recognised=current.recognised.add(line.component, income_part),
+        )
         applied = applied.add(line.component, line.fen)
     if remaining:
         journal.append(acc.credit(acc.CREDIT_BALANCES, remaining))
-    new_state = replace(_set(state, updated),
-                        credit_balance_fen=state.credit_balance_fen + remaining)
+    new_state = replace(
+        _set(state, updated), credit_balance_fen=state.credit_balance_fen + remaining
+    )
     if prepay and any(ln.installment in {i.number for i in prepay} for ln in lines):
         new_state = _reamortise(state, new_state, txn.value_date)
     return refresh_status(new_state, txn.value_date), Posting(
-        acc.entry(*journal), applied, remaining, tuple(lines))
+        acc.entry(*journal), applied, remaining, tuple(lines)
+    )
 
 
 def _reamortise(before: LoanState, after: LoanState, as_of: date) -> LoanState:
     """After a principal prepayment: every period that has not started charges interest on
     the principal left, i.e. round(interest × left / before); an installment left with no
     principal and nothing booked is dropped with its interest and fee (the term shortens)."""
+
     def balance(state: LoanState, number: int) -> Fen:
         return sum(i.outstanding(C.PRINCIPAL) for i in state.live if i.number >= number)
 
@@ -157,8 +176,11 @@ def _repay(state: LoanState, txn: Txn) -> tuple[LoanState, Posting]:
         )
     if txn.amount_fen <= 0:
         raise InvalidValue("amount", txn.amount_fen, "must be positive", "还款金额必须大于零")
-    if state.status.is_open and state.rules.early_settlement_allowed and (
-            txn.amount_fen >= payoff_quote(state, txn.value_date).total_fen):
+    if (
+        state.status.is_open
+        and state.rules.early_settlement_allowed
+        and (txn.amount_fen >= payoff_quote(state, txn.value_date).total_fen)
+    ):
         return _settle_early(state, txn)  # enough to pay off: settle, the rest is a credit
     unsettled = _unsettled(state)
     due_now = [i for i in unsettled if i.due_date <= txn.value_date]

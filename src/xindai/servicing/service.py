@@ -557,6 +557,8 @@ class LoanService:
         channel: str = "default",
         idempotency_key: str | None = None,
         actor: str = "system",
+        external_ref: str | None = None,
+        session: Session | None = None,
     ) -> PostResult:
         def build(state: LoanState, loan: Loan, today: date) -> Txn:
             day = value_date or today
@@ -577,6 +579,8 @@ class LoanService:
             scope="extend",
             request={"value_date": value_date},
             actor=actor,
+            external_ref=external_ref,
+            session=session,
         )
 
     def defer(

@@ -38,8 +38,10 @@ class OtpCode(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     consumed: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (Index("ix_otp_target_created", "target_hash", "created_at"),
-                      Index("ix_otp_ip_created", "ip", "created_at"))
+    __table_args__ = (
+        Index("ix_otp_target_created", "target_hash", "created_at"),
+        Index("ix_otp_ip_created", "ip", "created_at"),
+    )
 
 
 class AuthToken(Base):
@@ -205,6 +207,7 @@ class Withholding(Base):
     loan_id: Mapped[int] = mapped_column(BigInteger, index=True)
     business_date: Mapped[date] = mapped_column(Date)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(String(16), default="repayment")  # or extension
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 

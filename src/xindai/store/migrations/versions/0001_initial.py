@@ -494,6 +494,7 @@ def upgrade() -> None:
         sa.Column("loan_id", sa.BigInteger(), nullable=False),
         sa.Column("business_date", sa.Date(), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("purpose", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("request_ref", name=op.f("pk_withholdings")),
