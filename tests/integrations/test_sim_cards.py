@@ -88,7 +88,7 @@ def test_within_five_minutes_the_code_still_works(
     ("case", "name", "bin_prefix", "reason"),
     [
         ("mismatch", "假名字", "622202", "elements_mismatch"),
-        ("bin", "王五", "999999", "card_bin_unsupported"),
+        ("bin", "王五", "123456", "card_bin_unsupported"),  # 999999 is Hua Xia Bank
     ],
 )
 def test_checks_that_fail_on_confirmation(
