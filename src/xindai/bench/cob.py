@@ -9,6 +9,7 @@ close of business (`ru_maxrss` cannot be reset).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 import tempfile
 import time
@@ -24,9 +25,9 @@ from rich.text import Text
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from xindai.cob.indexes import create_cob_indexes
 from xindai.cob.portfolio import BookStats, build_book
 from xindai.cob.runner import DEFAULT_PARTITION_SIZE, DayResult, ProgressFn, run_cob
+from xindai.cob.tuning import COB_FILLFACTOR, create_cob_indexes, set_cob_fillfactor
 from xindai.store.db import make_engine
 from xindai.store.migrate import upgrade
 from xindai.store.models import LoanSnapshot
@@ -48,7 +49,9 @@ class CobBenchResult:
     peak_rss_bytes: int  # this process, building excluded
     server_peak_rss_bytes: int | None = None  # the PostgreSQL backend that ran COB
     server_settings: dict[str, str] = field(default_factory=dict)
-    extra_indexes: bool = True
+    tuned: bool = True  # cob.tuning applied: partial indexes, fill factors (PostgreSQL)
+    workers: int = 1
+    wal_bytes: int | None = None  # PostgreSQL write-ahead log written by close of business
 
     def loans_per_second(self, day: int) -> float:
         seconds = self.days[day].seconds
@@ -87,8 +90,9 @@ def _build(url: str, loans: int, start: date, seed: int) -> tuple[BookStats, flo
     return stats, seconds
 
 
-def _maintain(engine: Engine, extra_indexes: bool) -> float:
-    """What an operator runs after a bulk load: statistics (and the visibility map)."""
+def _maintain(engine: Engine, tuned: bool) -> float:
+    """What an operator runs after a bulk load: statistics (and the visibility map), and the
+    indexes of `cob.tuning`."""
     started = time.perf_counter()
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -96,7 +100,7 @@ def _maintain(engine: Engine, extra_indexes: bool) -> float:
     else:
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
-    if extra_indexes:
+    if tuned:
         with engine.begin() as connection:
             create_cob_indexes(connection)
             connection.execute(text("ANALYZE installments"))
@@ -114,6 +118,20 @@ def _server(engine: Engine) -> tuple[int | None, dict[str, str]]:
             for name in ("server_version", "shared_buffers", "work_mem", "max_wal_size")
         }
     return pid, settings
+
+
+def _wal_position(engine: Engine) -> int | None:
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        return int(connection.scalar(text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')")))
+
+
+def _workers(engine: Engine, workers: int | None) -> int:
+    """The workers run_cob uses for `workers` (see its docstring)."""
+    if engine.dialect.name == "sqlite":
+        return 1
+    return workers or min(4, os.cpu_count() or 1)
 
 
 def _peak_rss_of(pid: int | None) -> int | None:
@@ -137,28 +155,39 @@ def run_cob_bench(
     seed: int = 20260302,
     start: date = DEFAULT_START,
     partition_size: int = DEFAULT_PARTITION_SIZE,
-    extra_indexes: bool = True,
+    workers: int | None = None,
+    tuned: bool = True,
     progress: ProgressFn | None = None,
     on_phase: Callable[[str], None] | None = None,
 ) -> CobBenchResult:
     """Build the book in `database` (an empty database; default a temporary SQLite file,
-    deleted afterwards) and time `days` business days of close of business."""
+    deleted afterwards) and time `days` business days of close of business. `tuned`: with
+    the schema tuning of `cob.tuning` (fill factors set before the load, indexes after)."""
     phase = on_phase or (lambda _message: None)
     with tempfile.TemporaryDirectory(prefix="xindai-bench-cob-") as scratch:
         url = database or f"sqlite:///{Path(scratch) / 'bench.db'}"
         engine = make_engine(url)
         try:
             upgrade(engine)
+            if tuned:
+                with engine.begin() as connection:
+                    set_cob_fillfactor(connection)
             phase(f"building {loans:,} loans …")
             book, build_seconds = _build(url, loans, start, seed)
             phase("statistics and indexes …")
-            maintenance = _maintain(engine, extra_indexes)
+            maintenance = _maintain(engine, tuned)
             pid, settings = _server(engine)
-            results, open_loans = [], []
+            wal_before = _wal_position(engine)
+            results: list[DayResult] = []
+            open_loans: list[int] = []
             for n in range(days):
                 day = start + timedelta(days=n)
                 summary = run_cob(
-                    engine, date=day, partition_size=partition_size, progress=progress
+                    engine,
+                    date=day,
+                    partition_size=partition_size,
+                    workers=workers,
+                    progress=progress,
                 )
                 results.extend(summary.days)
                 with engine.connect() as connection:
@@ -169,9 +198,11 @@ def run_cob_bench(
                                 .select_from(LoanSnapshot)
                                 .where(LoanSnapshot.business_date == day)
                             )
+                            or 0
                         )
                     )
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            wal_after = _wal_position(engine)
             return CobBenchResult(
                 database=make_url(url).render_as_string(hide_password=True),
                 dialect=engine.dialect.name,
@@ -183,7 +214,11 @@ def run_cob_bench(
                 peak_rss_bytes=peak,
                 server_peak_rss_bytes=_peak_rss_of(pid),
                 server_settings=settings,
-                extra_indexes=extra_indexes,
+                tuned=tuned,
+                workers=_workers(engine, workers),
+                wal_bytes=None
+                if wal_before is None or wal_after is None
+                else wal_after - wal_before,
             )
         finally:
             engine.dispose()
@@ -191,6 +226,16 @@ def run_cob_bench(
 
 def _mib(value: int | None) -> str:
     return "n/a" if value is None else f"{value / 2**20:,.0f} MiB"
+
+
+def _tuning(result: CobBenchResult) -> str:
+    if not result.tuned:
+        return "as migrated (no cob.tuning)"
+    fill = ", ".join(f"{t} {p}" for t, p in COB_FILLFACTOR.items())
+    parts = ["cob.tuning partial indexes"]
+    if result.dialect == "postgresql":
+        parts.append(f"fillfactor {fill}")
+    return " + ".join(parts) + " (recommended for store.models)"
 
 
 def render_cob_bench(result: CobBenchResult) -> Group:
@@ -201,7 +246,8 @@ def render_cob_bench(result: CobBenchResult) -> Group:
         f"{book.past_due:,} past due ({book.past_due / max(1, book.loans):.1%}), "
         f"{book.overdue:,} overdue, {book.transactions:,} log rows — built in "
         f"{result.build_seconds:.1f} s (not timed), statistics"
-        f"{' and COB indexes' if result.extra_indexes else ''} {result.maintenance_seconds:.1f} s"
+        f"{' and COB indexes' if result.tuned else ''} {result.maintenance_seconds:.1f} s\n"
+        f"schema: {_tuning(result)} · workers: {result.workers}"
     )
     days = Table(title="close of business per business day 日终批处理")
     days.add_column("business date")
@@ -229,7 +275,8 @@ def render_cob_bench(result: CobBenchResult) -> Group:
         f"{_mib(result.peak_rss_bytes)}"
         + (
             f"\nPostgreSQL backend peak (VmHWM, shared buffers it touched included): "
-            f"{_mib(result.server_peak_rss_bytes)}; "
+            f"{_mib(result.server_peak_rss_bytes)}; write-ahead log written "
+            f"{_mib(result.wal_bytes)}; "
             + ", ".join(f"{k} {v}" for k, v in result.server_settings.items())
             if result.dialect == "postgresql"
             else ""

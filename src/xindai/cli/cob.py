@@ -36,6 +36,14 @@ DatabaseOption = Annotated[
 PartitionOption = Annotated[
     int, typer.Option(help="Loan ids per partition (one transaction each)", min=1)
 ]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Connections running partitions at once (default: 1 on SQLite, CPUs up to 4 on"
+        " PostgreSQL)",
+        min=1,
+    ),
+]
 
 
 class _Bar:
@@ -106,6 +114,7 @@ def run(
     until: UntilOption = None,
     database: DatabaseOption = None,
     partition_size: PartitionOption = DEFAULT_PARTITION_SIZE,
+    workers: WorkersOption = None,
     withholding: Annotated[
         bool,
         typer.Option(
@@ -143,6 +152,7 @@ def run(
                 date=day,
                 until=last,
                 partition_size=partition_size,
+                workers=workers,
                 progress=_Bar(progress, max(days, 1)),
                 registry=_registry(database) if withholding else None,
             )
@@ -181,9 +191,14 @@ def bench_cob(
         ),
     ] = None,
     partition_size: PartitionOption = DEFAULT_PARTITION_SIZE,
-    extra_indexes: Annotated[
+    workers: WorkersOption = None,
+    tuned: Annotated[
         bool,
-        typer.Option(help="Create the partial indexes of xindai.cob.indexes first"),
+        typer.Option(
+            "--tuned/--plain",
+            help="With the schema tuning of xindai.cob.tuning (partial indexes; fill factors"
+            " on PostgreSQL), or the schema as migrated",
+        ),
     ] = True,
     seed: Annotated[int, typer.Option(help="Random seed of the book")] = 20260302,
 ) -> None:
@@ -207,7 +222,8 @@ def bench_cob(
             days=days,
             seed=seed,
             partition_size=partition_size,
-            extra_indexes=extra_indexes,
+            workers=workers,
+            tuned=tuned,
             progress=bar,
             on_phase=lambda message: progress.update(bar.days, description=message),
         )

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import BigInteger, Boolean, Connection, Date, DateTime, Integer, Table
+from sqlalchemy import BigInteger, Boolean, Connection, Date, DateTime, FromClause, Integer, Table
 
 CHUNK_ROWS = 100_000
 _PG_EPOCH = np.datetime64("2000-01-01", "D")
@@ -44,10 +44,11 @@ class Text:
 Column = npt.NDArray[Any] | Text | int | bool | str | date | datetime | None
 
 
-def insert_columns(connection: Connection, table: Table, columns: Mapping[str, Column]) -> int:
-    """Insert the rows given by `columns` (every column of `table` without a server default
-    must be given) into `table`; returns the number of rows. Runs in the caller's
-    transaction."""
+def insert_columns(connection: Connection, table: FromClause, columns: Mapping[str, Column]) -> int:
+    """Insert the rows given by `columns` into `table` (a `Table`, e.g. `Model.__table__`);
+    returns the number of rows. Runs in the caller's transaction."""
+    if not isinstance(table, Table):
+        raise TypeError(f"{table!r} is not a table")
     rows = _row_count(columns)
     if rows == 0:
         return 0
@@ -163,7 +164,7 @@ def _copy_binary(
     try:
         with cursor.copy(
             f"COPY {table.name} ({', '.join(names)}) FROM STDIN (FORMAT binary)"
-        ) as copy:  # type: ignore[attr-defined]
+        ) as copy:
             copy.write(_COPY_HEADER)
             for part in _chunks(rows):
                 copy.write(_binary_chunk(table, columns, part))
@@ -210,8 +211,7 @@ def _binary_chunk(table: Table, columns: Mapping[str, Column], part: slice) -> b
             widths.append(np.full(size, record.dtype.itemsize, dtype=np.int64))
         else:
             codes, words = spec
-            encoded = [struct.pack(">i", len(w)) + w for w in words]
-            lengths = np.array([len(e) for e in encoded], dtype=np.int64)
+            lengths = np.array([4 + len(w) for w in words], dtype=np.int64)
             blocks.append(np.empty((0, 0), np.uint8))  # placeholder, filled by code below
             widths.append(lengths[codes])
     row_width = np.sum(widths, axis=0)
@@ -223,11 +223,11 @@ def _binary_chunk(table: Table, columns: Mapping[str, Column], part: slice) -> b
         if kind == "fixed":
             out[position[:, None] + np.arange(block.shape[1])] = block
         else:
-            codes, words = spec
-            for code, word in enumerate(words):
-                rows = np.flatnonzero(codes == code)
+            row_codes, encoded_words = spec
+            for code, word in enumerate(encoded_words):
+                rows = np.flatnonzero(row_codes == code)
                 if len(rows):
-                    encoded = np.frombuffer(struct.pack(">i", len(word)) + word, np.uint8)
-                    out[position[rows, None] + np.arange(len(encoded))] = encoded
+                    value_bytes = np.frombuffer(struct.pack(">i", len(word)) + word, np.uint8)
+                    out[position[rows, None] + np.arange(len(value_bytes))] = value_bytes
         position += width
     return out.tobytes()

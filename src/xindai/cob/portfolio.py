@@ -18,13 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, func, select, text
 
-from xindai.cob.bulkload import Text, insert_columns
+from xindai.cob.bulkload import Column, Text, insert_columns
 from xindai.cob.rules import loan_rule_columns
 from xindai.products.catalogue import demo_products
 from xindai.products.model import Product
@@ -239,7 +238,7 @@ def build_book(
     oldest = np.minimum.reduceat(np.where(settled, never, due), first)
     dpd = np.maximum(0, yesterday - oldest)
     repaid = np.add.reduceat(paid.astype(np.int64), first) + book.partial
-    installments = {
+    installments: dict[str, Column] = {
         "loan_id": row + 1,
         "number": number,
         "start_date": batch.period_start,
@@ -269,7 +268,7 @@ def build_book(
         summed: I64 = np.add.reduceat(values, first)
         return summed
 
-    loan_columns: dict[str, Any] = {
+    loan_columns: dict[str, Column] = {
         "id": np.arange(1, loans + 1, dtype=np.int64),
         "borrower_id": np.arange(1, loans + 1, dtype=np.int64),
         "product_code": Text(p, book.table.codes),
@@ -359,7 +358,7 @@ def _insert_log(
     repaid = np.flatnonzero(paid | part)
     interest, fee = batch.interest_fen[repaid], batch.fee_fen[repaid]
     principal = principal_paid[repaid]
-    common = {
+    common: dict[str, Column] = {
         "credit_fen": 0,
         "penalty_fen": 0,
         "channel": "default",

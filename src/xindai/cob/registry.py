@@ -42,7 +42,7 @@ class StepContext:
     hi: int = 0
     now: datetime = field(default_factory=datetime.now)
     bucket_scheme: BucketScheme = DEFAULT_BUCKET_SCHEME
-    indexes: frozenset[str] = frozenset()  # the indexes of cob.indexes that exist
+    indexes: frozenset[str] = frozenset()  # the indexes of cob.tuning that exist
 
     @property
     def params(self) -> dict[str, Any]:
@@ -84,6 +84,7 @@ class Step:
     run: StepFn | None
     partitioned: bool = True
     anchor: str | None = None  # the step it was registered after (None: built in)
+    parallel: bool = False  # its partitions may run at once on several connections
 
 
 class StepRegistry:
@@ -94,12 +95,12 @@ class StepRegistry:
             from xindai.cob import steps as builtin
 
             steps = (
-                Step("due", builtin.recognise_due),
-                Step("dpd", builtin.age_loans),
-                Step("penalty", builtin.accrue_penalty),
+                Step("due", builtin.recognise_due, parallel=True),
+                Step("dpd", builtin.age_loans, parallel=True),
+                Step("penalty", builtin.accrue_penalty, parallel=True),
                 Step("withholding", None),
                 Step("reminders", None),
-                Step("snapshot", builtin.take_snapshots),
+                Step("snapshot", builtin.take_snapshots, parallel=True),
                 Step(LAST_STEP, builtin.advance_business_date, partitioned=False),
             )
         self._steps: list[Step] = list(steps)
@@ -116,10 +117,18 @@ class StepRegistry:
         return tuple(step.name for step in self._steps)
 
     def register(
-        self, name: str, run: StepFn, *, after: str | None = None, partitioned: bool = True
+        self,
+        name: str,
+        run: StepFn,
+        *,
+        after: str | None = None,
+        partitioned: bool = True,
+        parallel: bool = False,
     ) -> None:
         """Fill extension point `name` (`withholding`, `reminders`), or add step `name` right
-        after `after` (and after the steps registered earlier after it)."""
+        after `after` (and after the steps registered earlier after it). `parallel`: its
+        partitions may run at once, each on its own connection and thread (only if the
+        callable is safe for that, e.g. pure SQL)."""
         names = self.names
         if name in EXTENSION_POINTS:
             index = names.index(name)
@@ -132,7 +141,9 @@ class StepRegistry:
                     f"{name} runs after {names[index - 1]}",
                     f"{name} 固定在 {names[index - 1]} 之后",
                 )
-            self._steps[index] = replace(self._steps[index], run=run, partitioned=partitioned)
+            self._steps[index] = replace(
+                self._steps[index], run=run, partitioned=partitioned, parallel=parallel
+            )
             return
         if not name or len(name) > MAX_STEP_NAME or "/" in name or name == "plan":
             raise InvalidValue(
@@ -154,7 +165,7 @@ class StepRegistry:
         # keep registration order among the steps that follow the same anchor
         while position < len(names) and self._follows(position, after):
             position += 1
-        self._steps.insert(position, Step(name, run, partitioned, anchor=after))
+        self._steps.insert(position, Step(name, run, partitioned, after, parallel))
 
     def _follows(self, position: int, anchor: str) -> bool:
         """Whether the step at `position` was registered after `anchor`, directly or not."""
@@ -170,13 +181,15 @@ DEFAULT_REGISTRY = StepRegistry()
 
 
 def register_step(
-    name: str, *, after: str | None = None, partitioned: bool = True
+    name: str, *, after: str | None = None, partitioned: bool = True, parallel: bool = False
 ) -> Callable[[StepFn], StepFn]:
     """Decorator: register a step callable in the default registry (see
     `StepRegistry.register`)."""
 
     def decorate(run: StepFn) -> StepFn:
-        DEFAULT_REGISTRY.register(name, run, after=after, partitioned=partitioned)
+        DEFAULT_REGISTRY.register(
+            name, run, after=after, partitioned=partitioned, parallel=parallel
+        )
         return run
 
     return decorate

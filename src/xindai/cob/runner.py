@@ -23,12 +23,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, func, inspect, select, text
+from sqlalchemy import Connection, Engine, Table, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from xindai.cob.indexes import COB_INDEXES
 from xindai.cob.registry import (
     DEFAULT_REGISTRY,
     LAST_STEP,
@@ -37,6 +36,7 @@ from xindai.cob.registry import (
     StepRegistry,
 )
 from xindai.cob.sql import Dialect
+from xindai.cob.tuning import COB_INDEXES
 from xindai.errors import InvalidValue, XindaiError
 from xindai.servicing.delinquency import DEFAULT_BUCKET_SCHEME, BucketScheme
 from xindai.store.models import CobStepRun, Loan, SystemState
@@ -45,7 +45,7 @@ from xindai.store.repository import BUSINESS_DATE_KEY
 DEFAULT_PARTITION_SIZE = 200_000
 PLAN_STEP = "plan"
 
-_RUNS = CobStepRun.__table__
+_RUNS = cast(Table, CobStepRun.__table__)
 # per transaction on PostgreSQL: a batch can lose its last commits in a server crash
 # (the rerun redoes them), sorts and hashes stay in memory, no JIT compile per statement
 _POSTGRES_SETTINGS = (
@@ -219,9 +219,9 @@ def _engine(target: Engine | sessionmaker[Session]) -> Engine:
 
 
 def _cob_indexes(connection: Connection) -> frozenset[str]:
-    """Which of the partial indexes of `cob.indexes` the database has (steps use them)."""
+    """Which of the partial indexes of `cob.tuning` the database has (steps use them)."""
     with connection.begin():
-        names = {index["name"] for index in inspect(connection).get_indexes("installments")}
+        names = {str(index["name"]) for index in inspect(connection).get_indexes("installments")}
     return frozenset(names & set(COB_INDEXES))
 
 
@@ -359,7 +359,7 @@ def _run_step(run: _Run, day: date, step: Step, size: int) -> StepResult:
         if k in done:
             progress.finished(done[k], 0.0, skipped=True)
     todo = [k for k in partitions if k not in done]
-    if run.workers > 1 and len(todo) > 1:
+    if run.workers > 1 and step.parallel and len(todo) > 1:
         _run_parallel(run, day, step, size, todo, progress)
     else:
         for k in todo:

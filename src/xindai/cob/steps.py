@@ -18,8 +18,8 @@ Intermediate sets live in session temp tables (`cob_*`), dropped before the step
 Rows are written as the servicing service writes them (`repository.txn_row`,
 `ledger.journal.post_entry`): transaction `loans.last_txn_seq + 1`, entry
 `loans.last_entry_no + 1` described "<kind> #<seq>", one entry per transaction even when it
-has no line (a penalty accrual that only marks overdue fees charged, all capped to 0), idempotency key
-`cob:<D>:<kind>`. Loan rows that change get `row_version + 1`.
+has no line (a penalty accrual that only marks overdue fees charged, all capped to 0),
+idempotency key `cob:<D>:<kind>`. Loan rows that change get `row_version + 1`.
 """
 
 from __future__ import annotations
