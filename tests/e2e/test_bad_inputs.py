@@ -351,7 +351,8 @@ def _postings(stack: Stack, loan_id: int, kind: str) -> int:
 def test_callbacks_twice_late_forged_and_replayed(stack: Stack) -> None:
     [id_number] = valid_sample_ids(seed=41, count=1)
     auth, card_id = onboard(stack, "13700000031", id_number, valid_sample_card("CMB", 5))
-    stack.sim.control.payment_control(duplicate_rate=1.0, late_rate=0.0)
+    # every callback twice, and every first delivery held back a second (late)
+    stack.sim.control.payment_control(duplicate_rate=1.0, late_rate=1.0, late_delay_ms=1000)
     try:
         created = ok(
             stack.api.post(

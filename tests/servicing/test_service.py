@@ -25,15 +25,15 @@ PRODUCT = demo_products()[1]  # INST12: annuity, 1% amortised fee, 3 days' grace
 @pytest.fixture
 def service(session_factory) -> LoanService:
     with session_factory.begin() as session:
-        repo.save_product(session, PRODUCT, created_by="ops", approved_by="lead",
-                          activated_on=START)
+        repo.save_product(
+            session, PRODUCT, created_by="ops", approved_by="lead", activated_on=START
+        )
         repo.set_business_date(session, START)
     return LoanService(session_factory)
 
 
 def open_loan(service: LoanService, amount: int = 1_200_000, term: int = 3) -> int:
-    loan_id = service.book_loan(PRODUCT, borrower_id=7, amount_fen=amount, term=term,
-                                start=START)
+    loan_id = service.book_loan(PRODUCT, borrower_id=7, amount_fen=amount, term=term, start=START)
     service.disburse(loan_id, value_date=START, idempotency_key=f"payout-{loan_id}")
     return loan_id
 
@@ -44,8 +44,12 @@ def ledger_matches_loans(service: LoanService, loan_ids: list[int]) -> None:
         balance = trial_balance(session, date(2099, 1, 1))
         assert balance.balanced
         states = [repo.load_state(session, i)[1] for i in loan_ids]
-    for account, component in (("1101", C.PRINCIPAL), ("1102", C.INTEREST), ("1103", C.FEE),
-                               ("1104", C.PENALTY)):
+    for account, component in (
+        ("1101", C.PRINCIPAL),
+        ("1102", C.INTEREST),
+        ("1103", C.FEE),
+        ("1104", C.PENALTY),
+    ):
         assert balance.balance(account) == sum(s.receivable(component) for s in states)
     assert -balance.balance("2101") == sum(s.credit_balance_fen for s in states)
 
@@ -74,8 +78,11 @@ def test_idempotency_key_posts_once(service) -> None:
     two = service.repay(loan_id, 10_000, idempotency_key="same")
     assert one == two
     with service.sessions() as session:
-        count = session.scalar(select(func.count()).select_from(LoanTransaction).where(
-            LoanTransaction.loan_id == loan_id, LoanTransaction.kind == "repayment"))
+        count = session.scalar(
+            select(func.count())
+            .select_from(LoanTransaction)
+            .where(LoanTransaction.loan_id == loan_id, LoanTransaction.kind == "repayment")
+        )
     assert count == 1
     with pytest.raises(IdempotencyConflict) as info:
         service.repay(loan_id, 20_000, idempotency_key="same")
@@ -103,8 +110,9 @@ def test_concurrent_repayments_never_lose_an_update(service) -> None:
     paid = sum(i.paid.total for i in state.installments) + state.credit_balance_fen
     assert paid == sum(5 * (1_000 + w) for w in range(4))
     with service.sessions() as session:
-        seqs = session.scalars(select(LoanTransaction.seq).where(
-            LoanTransaction.loan_id == loan_id)).all()
+        seqs = session.scalars(
+            select(LoanTransaction.seq).where(LoanTransaction.loan_id == loan_id)
+        ).all()
     assert sorted(seqs) == list(range(1, 22))
     assert service.replayed_state(loan_id) == state
     ledger_matches_loans(service, [loan_id])
@@ -129,8 +137,12 @@ def test_same_key_at_the_same_moment_posts_once(service) -> None:
 def test_maker_checker_waiver(service) -> None:
     loan_id = open_loan(service)
     request_id = service.request_approval(
-        TxnKind.WAIVER, loan_id, {"lines": [[1, "fee", 1000]]}, reason="complaint settled",
-        requested_by="alice")
+        TxnKind.WAIVER,
+        loan_id,
+        {"lines": [[1, "fee", 1000]]},
+        reason="complaint settled",
+        requested_by="alice",
+    )
     assert service.state(loan_id).installments[0].waived.fee == 0  # not yet effective
     with pytest.raises(ApprovalError):
         service.decide(request_id, approver="alice", approve=True)
@@ -142,9 +154,14 @@ def test_maker_checker_waiver(service) -> None:
     with service.sessions() as session:
         request = session.get(ApprovalRequest, request_id)
         assert (request.requested_by, request.decided_by, request.reason, request.status) == (
-            "alice", "bob", "complaint settled", "approved")
-    rejected = service.request_approval(TxnKind.WRITE_OFF, loan_id, {}, reason="fraud",
-                                        requested_by="alice")
+            "alice",
+            "bob",
+            "complaint settled",
+            "approved",
+        )
+    rejected = service.request_approval(
+        TxnKind.WRITE_OFF, loan_id, {}, reason="fraud", requested_by="alice"
+    )
     assert service.decide(rejected, approver="bob", approve=False) is None
     assert service.state(loan_id).status is LoanStatus.ACTIVE
     with pytest.raises(InvalidValue):
@@ -154,11 +171,13 @@ def test_maker_checker_waiver(service) -> None:
 
 def test_write_off_and_sale_need_a_second_person(service) -> None:
     written, sold = open_loan(service), open_loan(service)
-    request = service.request_approval(TxnKind.WRITE_OFF, written, {}, reason="uncollectable",
-                                       requested_by="alice")
+    request = service.request_approval(
+        TxnKind.WRITE_OFF, written, {}, reason="uncollectable", requested_by="alice"
+    )
     service.decide(request, approver="bob", approve=True)
-    request = service.request_approval(TxnKind.SALE, sold, {"price_fen": 300_000},
-                                       reason="portfolio sale", requested_by="alice")
+    request = service.request_approval(
+        TxnKind.SALE, sold, {"price_fen": 300_000}, reason="portfolio sale", requested_by="alice"
+    )
     service.decide(request, approver="bob", approve=True)
     assert service.state(written).status is LoanStatus.WRITTEN_OFF
     assert service.state(sold).status is LoanStatus.SOLD
@@ -172,8 +191,12 @@ def test_write_off_and_sale_need_a_second_person(service) -> None:
 def test_restructure_by_approval(service) -> None:
     loan_id = open_loan(service)
     request = service.request_approval(
-        TxnKind.RESTRUCTURE, loan_id, {"annual_rate": "0.10", "term": 6, "method": "annuity"},
-        reason="hardship", requested_by="alice")
+        TxnKind.RESTRUCTURE,
+        loan_id,
+        {"annual_rate": "0.10", "term": 6, "method": "annuity"},
+        reason="hardship",
+        requested_by="alice",
+    )
     service.decide(request, approver="bob", approve=True)
     state = service.state(loan_id)
     assert [i.number for i in state.live] == [4, 5, 6, 7, 8, 9]
@@ -224,9 +247,13 @@ def test_back_dated_repayment_after_close_of_business(service) -> None:
     before = service.state(loan_id)
     assert before.status is LoanStatus.OVERDUE and before.penalty_accrued_fen > 0
     due = before.installments[0].due
-    result = service.repay(loan_id, due.principal + due.interest + due.fee,
-                           value_date=date(2026, 2, 15), idempotency_key="late-posting",
-                           external_ref="BANK-1")
+    result = service.repay(
+        loan_id,
+        due.principal + due.interest + due.fee,
+        value_date=date(2026, 2, 15),
+        idempotency_key="late-posting",
+        external_ref="BANK-1",
+    )
     assert result.replayed
     after = service.state(loan_id)
     assert after.penalty_accrued_fen == 0 and after.installments[0].is_settled
@@ -234,16 +261,18 @@ def test_back_dated_repayment_after_close_of_business(service) -> None:
     assert service.replayed_state(loan_id) == after
     ledger_matches_loans(service, [loan_id])
     with service.sessions() as session:
-        kinds = session.scalars(select(LoanTransaction.kind).where(
-            LoanTransaction.loan_id == loan_id).order_by(LoanTransaction.seq)).all()
+        kinds = session.scalars(
+            select(LoanTransaction.kind)
+            .where(LoanTransaction.loan_id == loan_id)
+            .order_by(LoanTransaction.seq)
+        ).all()
     assert "reversal" in kinds  # the stale penalty accruals were reversed, not deleted
 
 
 def test_reconciliation_of_a_channel_statement(service, tmp_path) -> None:
     from xindai.ledger.reconcile import read_statement, reconcile
 
-    loan_id = service.book_loan(PRODUCT, borrower_id=1, amount_fen=1_200_000, term=3,
-                                start=START)
+    loan_id = service.book_loan(PRODUCT, borrower_id=1, amount_fen=1_200_000, term=3, start=START)
     service.disburse(loan_id, value_date=START, external_ref="PO-1", idempotency_key="po")
     service.repay(loan_id, 10_000, external_ref="RP-1", idempotency_key="rp1")
     service.repay(loan_id, 20_000, external_ref="RP-2", idempotency_key="rp2")
@@ -253,18 +282,24 @@ def test_reconciliation_of_a_channel_statement(service, tmp_path) -> None:
         f"{START},default,PO-1,payout,12000.00\n"
         f"{START},default,RP-1,collection,100.00\n"
         f"{START},default,RP-2,collection,200.01\n"
-        f"{START},default,RP-9,collection,50.00\n", encoding="utf-8")
+        f"{START},default,RP-9,collection,50.00\n",
+        encoding="utf-8",
+    )
     with service.sessions() as session:
         [result] = reconcile(session, read_statement(statement))
     assert result.matched == 2
     breaks = {(b.reference, b.kind) for b in result.breaks}
     assert breaks == {("RP-2", "amount_mismatch"), ("RP-9", "missing_in_journal")}
-    statement.write_text("date,channel,reference,type,amount\n"
-                         f"{START},default,PO-1,payout,12000.00\n", encoding="utf-8")
+    statement.write_text(
+        f"date,channel,reference,type,amount\n{START},default,PO-1,payout,12000.00\n",
+        encoding="utf-8",
+    )
     with service.sessions() as session:
         [result] = reconcile(session, read_statement(statement))
     assert {(b.reference, b.kind) for b in result.breaks} == {
-        ("RP-1", "missing_in_statement"), ("RP-2", "missing_in_statement")}
+        ("RP-1", "missing_in_statement"),
+        ("RP-2", "missing_in_statement"),
+    }
     statement.write_text("date,channel,reference,kind,amount\n", encoding="utf-8")
     with pytest.raises(InvalidValue):
         read_statement(statement)
