@@ -11,11 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from xindai.cli import parse
-from xindai.cli.render import schedule_json, schedule_table
+from xindai.cli.render import schedule_table
 from xindai.dates import parse_date
 from xindai.errors import InvalidValue
 from xindai.money import DayCount, format_yuan, parse_yuan
 from xindai.products.cost import annualised_cost
+from xindai.products.disclosure import schedule_json
 from xindai.risk.reloan import ReloanDecision, evaluate_reloan
 from xindai.schedules import (
     Method,

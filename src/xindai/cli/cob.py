@@ -30,6 +30,7 @@ app = typer.Typer(help="Close of business / 日终批处理", no_args_is_help=Tr
 def cob() -> None:
     """Close of business / 日终批处理 (SPEC §6)."""  # a group even with one command: `cob run`
 
+
 UntilOption = Annotated[
     str | None,
     typer.Option(help="Close every business date from the current one up to this one"),

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from xindai.errors import InvalidValue, XindaiError
 from xindai.integrations.ports import CallbackEvent, CallbackEventType
 from xindai.integrations.signing import verify_callback
-from xindai.money import format_rate, format_yuan
+from xindai.money import format_yuan
 from xindai.origination.agreements import REGISTRATION_AGREEMENTS, agreement
 from xindai.origination.cards import parse_card
 from xindai.origination.contacts import validate_contacts
@@ -35,8 +35,8 @@ from xindai.origination.names import normalise_name, normalise_phone
 from xindai.origination.purposes import parse_purpose
 from xindai.platform import Platform
 from xindai.products.cost import annualised_cost
+from xindai.products.disclosure import schedule_json
 from xindai.products.model import Product
-from xindai.schedules.model import Schedule
 from xindai.schedules.reference import build_schedule
 from xindai.security import tokens
 from xindai.security.pii import mask_name, mask_phone
@@ -79,31 +79,6 @@ class LoginResult:
     borrower_id: int
     new_borrower: bool
     expires_at: datetime
-
-
-def schedule_json(schedule: Schedule) -> dict[str, Any]:
-    cost = annualised_cost(schedule)
-    return {
-        "principal": format_yuan(schedule.terms.principal_fen),
-        "disbursed": format_yuan(schedule.disbursed_fen),
-        "upfront_fee": format_yuan(schedule.upfront_fee_fen),
-        "installments": [
-            {
-                "number": i.number,
-                "due_date": i.due_date.isoformat(),
-                "principal": format_yuan(i.principal_fen),
-                "interest": format_yuan(i.interest_fen),
-                "fee": format_yuan(i.fee_fen),
-                "total": format_yuan(i.total_fen),
-            }
-            for i in schedule.installments
-        ],
-        "total_interest": format_yuan(schedule.total_interest_fen),
-        "total_fee": format_yuan(schedule.total_fee_fen),
-        "total_payment": format_yuan(schedule.total_payment_fen),
-        "apr": format_rate(cost.nominal),
-        "apr_effective": format_rate(cost.effective),
-    }
 
 
 class OriginationService:
@@ -408,7 +383,11 @@ class OriginationService:
         with self.p.sessions() as session:
             product = self._product(session, product_code)
         schedule = build_schedule(product.schedule_terms(amount_fen, term, self.p.business_date()))
-        return {"product": product.code, "term": term, **schedule_json(schedule)}
+        return {
+            "product": product.code,
+            "term": term,
+            **schedule_json(schedule, annualised_cost(schedule)),
+        }
 
     def apply(
         self,
@@ -460,7 +439,7 @@ class OriginationService:
                     "已有进行中的申请",
                 )
             schedule = build_schedule(product.schedule_terms(amount_fen, term, today))
-            quote = schedule_json(schedule)
+            quote = schedule_json(schedule, annualised_cost(schedule))
             application = Application(
                 borrower_id=borrower_id,
                 product_code=product.code,
