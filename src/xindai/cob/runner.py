@@ -12,6 +12,10 @@ Progress lives in `cob_step_runs`, keyed (business date, step):
 
 A step or partition already recorded is skipped, so a rerun after a crash resumes where the
 last committed partition left off, and running a finished date again changes nothing.
+
+On PostgreSQL the partitions of a step marked `parallel` (the built-in SQL steps) run on
+several connections at once, one thread each; they touch disjoint loans. SQLite has one
+writer, so there it is one partition after the other.
 """
 
 from __future__ import annotations

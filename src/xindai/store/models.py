@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -92,7 +93,7 @@ class Loan(Base):
     borrower_id: Mapped[int] = mapped_column(BigInteger, index=True)
     product_code: Mapped[str] = mapped_column(String(32))
     product_version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # indexed by ix_loans_open_due
     principal_fen: Mapped[int] = mapped_column(BigInteger)
     annual_rate: Mapped[str] = mapped_column(String(32))
     term: Mapped[int] = mapped_column(Integer)
@@ -127,7 +128,14 @@ class Loan(Base):
     row_version: Mapped[int] = mapped_column(Integer, default=0)
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's own hook
-    __table_args__ = (Index("ix_loans_open_due", "status", "oldest_unpaid_due"),)
+    __table_args__ = (
+        Index("ix_loans_open_due", "status", "oldest_unpaid_due"),
+        {"postgresql_with": {"fillfactor": 80}},  # close of business updates every open loan
+    )
+
+
+_UNRECOGNISED = "interest_due_fen > interest_recognised_fen OR fee_due_fen > fee_recognised_fen"
+_CURRENT = "status IN ('pending', 'due', 'partial')"
 
 
 class InstallmentRecord(Base):
@@ -159,7 +167,23 @@ class InstallmentRecord(Base):
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="pending")
 
-    __table_args__ = (Index("ix_installments_due", "due_date", "status"),)
+    __table_args__ = (
+        Index("ix_installments_due", "due_date", "status"),
+        # the two steps of close of business that look for work by due date (cob.tuning)
+        Index(
+            "ix_installments_unrecognised",
+            "due_date",
+            postgresql_where=text(_UNRECOGNISED),
+            sqlite_where=text(_UNRECOGNISED),
+        ),
+        Index(
+            "ix_installments_current",
+            "due_date",
+            postgresql_where=text(_CURRENT),
+            sqlite_where=text(_CURRENT),
+        ),
+        {"postgresql_with": {"fillfactor": 90}},  # same-page updates: no index churn
+    )
 
 
 class LoanTransaction(Base):

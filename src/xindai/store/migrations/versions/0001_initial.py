@@ -379,11 +379,11 @@ def upgrade() -> None:
         sa.Column("last_entry_no", sa.Integer(), nullable=False),
         sa.Column("row_version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_loans")),
+        postgresql_with={"fillfactor": 80},
     )
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_loans_borrower_id"), ["borrower_id"], unique=False)
         batch_op.create_index("ix_loans_open_due", ["status", "oldest_unpaid_due"], unique=False)
-        batch_op.create_index(batch_op.f("ix_loans_status"), ["status"], unique=False)
 
     op.create_table(
         "otp_codes",
@@ -531,9 +531,28 @@ def upgrade() -> None:
             ["loan_id"], ["loans.id"], name=op.f("fk_installments_loan_id_loans")
         ),
         sa.PrimaryKeyConstraint("loan_id", "number", name=op.f("pk_installments")),
+        postgresql_with={"fillfactor": 90},
     )
     with op.batch_alter_table("installments", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_installments_current",
+            ["due_date"],
+            unique=False,
+            postgresql_where=sa.text("status IN ('pending', 'due', 'partial')"),
+            sqlite_where=sa.text("status IN ('pending', 'due', 'partial')"),
+        )
         batch_op.create_index("ix_installments_due", ["due_date", "status"], unique=False)
+        batch_op.create_index(
+            "ix_installments_unrecognised",
+            ["due_date"],
+            unique=False,
+            postgresql_where=sa.text(
+                "interest_due_fen > interest_recognised_fen OR fee_due_fen > fee_recognised_fen"
+            ),
+            sqlite_where=sa.text(
+                "interest_due_fen > interest_recognised_fen OR fee_due_fen > fee_recognised_fen"
+            ),
+        )
 
     op.create_table(
         "loan_transactions",
@@ -575,7 +594,21 @@ def downgrade() -> None:
 
     op.drop_table("loan_transactions")
     with op.batch_alter_table("installments", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_installments_unrecognised",
+            postgresql_where=sa.text(
+                "interest_due_fen > interest_recognised_fen OR fee_due_fen > fee_recognised_fen"
+            ),
+            sqlite_where=sa.text(
+                "interest_due_fen > interest_recognised_fen OR fee_due_fen > fee_recognised_fen"
+            ),
+        )
         batch_op.drop_index("ix_installments_due")
+        batch_op.drop_index(
+            "ix_installments_current",
+            postgresql_where=sa.text("status IN ('pending', 'due', 'partial')"),
+            sqlite_where=sa.text("status IN ('pending', 'due', 'partial')"),
+        )
 
     op.drop_table("installments")
     with op.batch_alter_table("withholdings", schema=None) as batch_op:
@@ -600,7 +633,6 @@ def downgrade() -> None:
 
     op.drop_table("otp_codes")
     with op.batch_alter_table("loans", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_loans_status"))
         batch_op.drop_index("ix_loans_open_due")
         batch_op.drop_index(batch_op.f("ix_loans_borrower_id"))
 
