@@ -470,3 +470,96 @@ def test_admin_calls_are_authorised_and_audited(stack: Stack) -> None:
     assert ("api.get", "/api/v1/admin/applications") in paths
     assert ("api.post", "/api/v1/admin/applications/1/payout/retry") in paths
     assert all(e.ip == "127.0.0.1" for e in events)
+
+
+def test_staff_management_and_totp(stack: Stack) -> None:
+    import pyotp
+
+    admin = staff_token(stack, "admin")
+    error(
+        stack.api.post(
+            "/api/v1/admin/staff",
+            headers=staff_token(stack),
+            json={"username": "x", "password": "long-enough-pass", "role": "risk"},
+        ),
+        403,
+        "PERMISSION_DENIED",
+    )
+    error(
+        stack.api.post(
+            "/api/v1/admin/staff",
+            headers=admin,
+            json={"username": "weak", "password": "123", "role": "risk"},
+        ),
+        400,
+        "PASSWORD_TOO_SHORT",
+    )
+    created = ok(
+        stack.api.post(
+            "/api/v1/admin/staff",
+            headers=admin,
+            json={
+                "username": "collector1",
+                "password": "collector-pass-2026",
+                "role": "collector",
+                "with_totp": True,
+            },
+        ),
+        201,
+    )
+    secret = pyotp.parse_uri(created["totp_uri"]).secret
+    login = {"username": "collector1", "password": "collector-pass-2026"}
+    error(stack.api.post("/api/v1/admin/auth/login", json=login), 401, "TOTP_REQUIRED")
+    error(
+        stack.api.post(
+            "/api/v1/admin/auth/login",
+            json={**login, "totp": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"},
+        ),
+        401,
+        "TOTP_INVALID",
+    )
+    session = ok(
+        stack.api.post("/api/v1/admin/auth/login", json={**login, "totp": pyotp.TOTP(secret).now()})
+    )
+    assert session["role"] == "collector"
+    # a collector may not see borrowers' unmasked personal data, nor review applications
+    collector = {"Authorization": f"Bearer {session['token']}"}
+    error(stack.api.get("/api/v1/admin/applications", headers=collector), 403, "PERMISSION_DENIED")
+
+
+def test_personal_data_is_masked_unless_the_role_needs_it(stack: Stack) -> None:
+    [id_number] = valid_sample_ids(seed=71, count=1)
+    onboard(stack, "13700000071", id_number, valid_sample_card("ICBC", 71))
+    engine = make_engine(stack.database_url)
+    try:
+        from sqlalchemy import select
+
+        from xindai.store.models import Borrower
+
+        with session_factory(engine)() as session:
+            row = session.scalars(
+                select(Borrower).where(Borrower.display_name == "张*").order_by(Borrower.id.desc())
+            ).first()
+            assert row is not None
+            borrower_id = row.id
+            # nothing personal is stored in clear
+            assert "13700000071" not in (row.mobile_enc or "")
+            assert id_number not in (row.id_number_enc or "")
+    finally:
+        engine.dispose()
+    full = ok(
+        stack.api.get(f"/api/v1/admin/borrowers/{borrower_id}", headers=staff_token(stack))
+    )  # risk: checks the person
+    assert full["phone"] == "13700000071" and full["id_number"] == id_number
+    masked = ok(
+        stack.api.get(f"/api/v1/admin/borrowers/{borrower_id}", headers=staff_token(stack, "ops"))
+    )  # operations: masked
+    assert masked["phone"] == "137****0071" and masked["name"] == "张*"
+    assert masked["id_number"] == id_number[:6] + "********" + id_number[-4:]
+    error(
+        stack.api.get(
+            f"/api/v1/admin/borrowers/{borrower_id}", headers=staff_token(stack, "finance")
+        ),
+        403,
+        "PERMISSION_DENIED",
+    )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
 from xindai.api.deps import Staff, client_ip, current_staff, platform
-from xindai.api.schemas import ReviewIn, StaffLoginIn
+from xindai.api.schemas import ReviewIn, StaffIn, StaffLoginIn
 from xindai.origination.journey import OriginationService
 from xindai.security import audit
 from xindai.security.pii import mask_id, mask_phone
@@ -147,3 +147,34 @@ def borrower(borrower_id: int, staff: CurrentStaff, request: Request) -> dict[st
         "id_number": id_number if full else (mask_id(id_number) if id_number else ""),
         "kyc_status": row.kyc_status,
     }
+
+
+@router.post("/staff", status_code=201, summary="Create a staff user / 新增员工")
+def create_staff(body: StaffIn, staff: CurrentStaff, request: Request) -> dict[str, Any]:
+    staff.need("staff.manage")
+    p = platform(request)
+    with p.sessions.begin() as session:
+        created = StaffService(p.sessions, p.cipher).create(
+            session,
+            username=body.username,
+            password=body.password,
+            role=body.role,
+            channel=body.channel,
+            with_totp=body.with_totp,
+            now=p.clock(),
+            actor=staff.username,
+        )
+    result: dict[str, Any] = {"id": created.id, "username": created.username, "role": created.role}
+    if created.totp is not None:  # shown once, for the authenticator app
+        result["totp_uri"] = created.totp.uri
+    return result
+
+
+@router.post("/me/totp", summary="Enrol a second factor (TOTP) / 绑定动态口令")
+def enrol_totp(staff: CurrentStaff, request: Request) -> dict[str, Any]:
+    p = platform(request)
+    with p.sessions.begin() as session:
+        enrolment = StaffService(p.sessions, p.cipher).enrol_totp(
+            session, staff.id, now=p.clock(), actor=staff.username
+        )
+    return {"totp_uri": enrolment.uri, "secret": enrolment.secret}

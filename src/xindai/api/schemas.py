@@ -77,3 +77,11 @@ class ReviewIn(BaseModel):
     approve: bool
     note: str = Field(default="", max_length=500)
     checklist: dict[str, bool] = Field(default_factory=dict)
+
+
+class StaffIn(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+    role: str = Field(max_length=32)
+    channel: str | None = Field(default=None, max_length=32)
+    with_totp: bool = False
