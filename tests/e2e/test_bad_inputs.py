@@ -563,3 +563,32 @@ def test_personal_data_is_masked_unless_the_role_needs_it(stack: Stack) -> None:
         403,
         "PERMISSION_DENIED",
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/v1/borrower/auth/code", b"not json"),
+        ("post", "/api/v1/borrower/auth/code", b'{"phone": 13800000000}'),
+        ("post", "/api/v1/borrower/auth/login", b'{"phone": "1380000000", "code": null}'),
+        ("post", "/api/v1/borrower/quote", b'{"product": "INST12", "amount": "1e400", "term": 3}'),
+        (
+            "post",
+            "/api/v1/borrower/quote",
+            b'{"product": "INST12", "amount": "99999999999999999999", "term": 3}',
+        ),
+        ("post", "/api/v1/borrower/quote", b'{"product": "NOPE", "amount": "100", "term": 3}'),
+        ("post", "/api/v1/borrower/quote", b'{"product": "INST12", "amount": "100", "term": -3}'),
+        ("get", "/api/v1/borrower/loans/abc", b""),
+        ("get", "/api/v1/borrower/loans/99999999999999999999999", b""),
+        ("post", "/api/v1/admin/auth/login", b'{"username": "", "password": ""}'),
+        ("post", "/api/v1/callbacks/payment", b"\xff\xfe"),
+        ("delete", "/api/v1/borrower/me", b""),
+    ],
+)
+def test_bad_input_is_a_4xx_never_a_500(stack: Stack, method: str, path: str, body: bytes) -> None:
+    response = stack.api.request(
+        method.upper(), path, content=body, headers={"content-type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["code"]
