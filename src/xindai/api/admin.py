@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
-from xindai.api.deps import Staff, client_ip, current_staff, platform
+from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
 from xindai.api.schemas import ReviewIn, StaffIn, StaffLoginIn
 from xindai.origination.journey import OriginationService
 from xindai.security import audit
@@ -49,7 +49,7 @@ def applications(
 
 @router.post("/applications/{application_id}/review", summary="Manual review / 人工审核")
 def review(
-    application_id: int, body: ReviewIn, staff: CurrentStaff, request: Request
+    application_id: PathId, body: ReviewIn, staff: CurrentStaff, request: Request
 ) -> dict[str, Any]:
     staff.need("applications.review")
     p = platform(request)
@@ -98,17 +98,17 @@ def _payout_action(
 
 
 @router.post("/applications/{application_id}/payout/retry", summary="Retry a failed payout")
-def retry_payout(application_id: int, staff: CurrentStaff, request: Request) -> dict[str, Any]:
+def retry_payout(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     return _payout_action(application_id, staff, request, "retry")
 
 
 @router.post("/applications/{application_id}/payout/cancel", summary="Cancel a failed payout")
-def cancel_payout(application_id: int, staff: CurrentStaff, request: Request) -> dict[str, Any]:
+def cancel_payout(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     return _payout_action(application_id, staff, request, "cancel")
 
 
 @router.get("/loans/{loan_id}", summary="A loan / 借据")
-def loan(loan_id: int, staff: CurrentStaff, request: Request) -> dict[str, Any]:
+def loan(loan_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     staff.need("loans.read")
     p = platform(request)
     with p.sessions() as session:
@@ -116,7 +116,7 @@ def loan(loan_id: int, staff: CurrentStaff, request: Request) -> dict[str, Any]:
 
 
 @router.get("/borrowers/{borrower_id}", summary="A borrower (masked unless permitted)")
-def borrower(borrower_id: int, staff: CurrentStaff, request: Request) -> dict[str, Any]:
+def borrower(borrower_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     staff.need("borrowers.read")
     p = platform(request)
     with p.sessions() as session:

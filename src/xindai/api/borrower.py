@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from xindai.api.deps import client_ip, current_borrower, idempotent, platform
+from xindai.api.deps import PathId, client_ip, current_borrower, idempotent, platform
 from xindai.api.schemas import (
     AgreementsIn,
     ApplicationIn,
@@ -131,7 +131,7 @@ def bind_card(body: CardIn, borrower_id: BorrowerId, request: Request) -> Respon
 
 @router.post("/cards/{card_id}/confirm", summary="Confirm the card's SMS code / 绑卡确认")
 def confirm_card(
-    card_id: int, body: CardConfirmIn, borrower_id: BorrowerId, request: Request
+    card_id: PathId, body: CardConfirmIn, borrower_id: BorrowerId, request: Request
 ) -> dict[str, Any]:
     return journey(request).confirm_card(borrower_id, card_id, body.code)
 
@@ -159,7 +159,9 @@ def apply(body: ApplicationIn, borrower_id: BorrowerId, request: Request) -> Res
 
 
 @router.get("/applications/{application_id}", summary="An application / 申请详情")
-def application(application_id: int, borrower_id: BorrowerId, request: Request) -> dict[str, Any]:
+def application(
+    application_id: PathId, borrower_id: BorrowerId, request: Request
+) -> dict[str, Any]:
     return journey(request).get_application(borrower_id, application_id)
 
 
@@ -168,12 +170,12 @@ def application(application_id: int, borrower_id: BorrowerId, request: Request) 
     response_class=HTMLResponse,
     summary="The contract (HTML) / 借款合同",
 )
-def contract_html(application_id: int, borrower_id: BorrowerId, request: Request) -> str:
+def contract_html(application_id: PathId, borrower_id: BorrowerId, request: Request) -> str:
     return journey(request).contract(borrower_id, application_id).html
 
 
 @router.get("/applications/{application_id}/contract.pdf", summary="The contract (PDF)")
-def contract_pdf(application_id: int, borrower_id: BorrowerId, request: Request) -> Response:
+def contract_pdf(application_id: PathId, borrower_id: BorrowerId, request: Request) -> Response:
     record = journey(request).contract(borrower_id, application_id)
     return Response(
         record.pdf, media_type="application/pdf", headers={"X-Content-SHA256": record.pdf_sha256}
@@ -181,7 +183,7 @@ def contract_pdf(application_id: int, borrower_id: BorrowerId, request: Request)
 
 
 @router.post("/applications/{application_id}/sign", summary="Sign; payout follows / 签约放款")
-def sign(application_id: int, borrower_id: BorrowerId, request: Request) -> Response:
+def sign(application_id: PathId, borrower_id: BorrowerId, request: Request) -> Response:
     return idempotent(
         request,
         f"borrower:{borrower_id}",
@@ -196,12 +198,14 @@ def loans(borrower_id: BorrowerId, request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/loans/{loan_id}", summary="A loan / 借款详情")
-def loan(loan_id: int, borrower_id: BorrowerId, request: Request) -> dict[str, Any]:
+def loan(loan_id: PathId, borrower_id: BorrowerId, request: Request) -> dict[str, Any]:
     return journey(request).borrower_loan(borrower_id, loan_id)
 
 
 @router.post("/loans/{loan_id}/repayments", summary="Repay / 还款")
-def repay(loan_id: int, body: RepaymentIn, borrower_id: BorrowerId, request: Request) -> Response:
+def repay(
+    loan_id: PathId, body: RepaymentIn, borrower_id: BorrowerId, request: Request
+) -> Response:
     amount = parse_yuan(body.amount, field="amount") if body.amount is not None else None
     return idempotent(
         request,

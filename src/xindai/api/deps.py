@@ -8,9 +8,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +20,10 @@ from xindai.security import tokens
 from xindai.security.rbac import permissions_for, require
 from xindai.store.models import IdempotencyRecord
 from xindai.store.models_origination import StaffUser
+
+MAX_ID = 2**63 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="a record id")]
+"""A record id in a path: positive and within BIGINT, so no lookup overflows."""
 
 
 class AuthRequired(XindaiError):

@@ -58,7 +58,7 @@ class QuoteIn(BaseModel):
 
 class ApplicationIn(QuoteIn):
     purpose: str = Field(max_length=32)
-    card_id: int = Field(ge=1)
+    card_id: int = Field(ge=1, le=2**63 - 1)
     device_fingerprint: str | None = Field(default=None, max_length=128)
 
 
