@@ -592,3 +592,16 @@ def test_bad_input_is_a_4xx_never_a_500(stack: Stack, method: str, path: str, bo
     )
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["code"]
+
+
+def test_ids_beyond_bigint_are_refused_not_overflowed(stack: Stack) -> None:
+    auth = login_borrower(stack, "13700000091")
+    for path in (
+        "/api/v1/borrower/applications/99999999999999999999",
+        "/api/v1/borrower/loans/9223372036854775808",
+        "/api/v1/borrower/loans/0",
+    ):
+        error(stack.api.get(path, headers=auth), 422, "VALIDATION_ERROR")
+    error(
+        stack.api.get("/api/v1/borrower/loans/9223372036854775807", headers=auth), 404, "NOT_FOUND"
+    )
