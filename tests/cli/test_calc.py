@@ -389,8 +389,16 @@ def test_products_commands(capsys, tmp_path: Path) -> None:
 
 
 def test_demo_runs(capsys, tmp_path) -> None:
-    code, out, _ = run(capsys, "demo", "--loans", "12", "--weeks", "5", "--database",
-                       f"sqlite:///{tmp_path / 'demo.db'}")
+    code, out, _ = run(
+        capsys,
+        "demo",
+        "--loans",
+        "12",
+        "--weeks",
+        "5",
+        "--database",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+    )
     assert code == 0
     assert "综合年化成本" in out and "Portfolio by bucket" in out and "Balanced" in out
     assert "2500.00" in out  # the reloan ladder example

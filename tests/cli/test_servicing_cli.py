@@ -25,8 +25,9 @@ def database(tmp_path) -> str:
         repo.save_product(session, demo_products()[1], created_by="ops", approved_by="lead")
         repo.set_business_date(session, START)
     service = LoanService(sessions)
-    loan_id = service.book_loan(demo_products()[1], borrower_id=1, amount_fen=1_200_000,
-                                term=3, start=START)
+    loan_id = service.book_loan(
+        demo_products()[1], borrower_id=1, amount_fen=1_200_000, term=3, start=START
+    )
     service.disburse(loan_id, value_date=START, external_ref="PO-1", idempotency_key="po")
     service.repay(loan_id, 12_345, external_ref="RP-1", idempotency_key="rp")
     engine.dispose()
@@ -60,25 +61,33 @@ def test_trial_balance_and_cob(capsys, database) -> None:
     assert code == 0 and "Balanced" in out and "12,000.00" in out
     code, out, _ = run(capsys, "cob", "run", "--until", "2026-02-20", "--database", database)
     assert code == 0
-    code, out, _ = run(capsys, "ledger", "trial-balance", "--date", "2026-02-20",
-                       "--database", database)
+    code, out, _ = run(
+        capsys, "ledger", "trial-balance", "--date", "2026-02-20", "--database", database
+    )
     assert code == 0 and "4101" in out  # interest recognised when the installment fell due
-    code, _, err = run(capsys, "ledger", "trial-balance", "--date", "20260220", "--database",
-                       database)
+    code, _, err = run(
+        capsys, "ledger", "trial-balance", "--date", "20260220", "--database", database
+    )
     assert code == 2 and "20260220" in err
 
 
 def test_reconcile_command(capsys, database, tmp_path) -> None:
     statement = tmp_path / "s.csv"
-    statement.write_text("date,channel,reference,type,amount\n"
-                         "2026-01-15,default,PO-1,payout,12000.00\n"
-                         "2026-01-15,default,RP-1,collection,123.45\n", encoding="utf-8")
+    statement.write_text(
+        "date,channel,reference,type,amount\n"
+        "2026-01-15,default,PO-1,payout,12000.00\n"
+        "2026-01-15,default,RP-1,collection,123.45\n",
+        encoding="utf-8",
+    )
     code, out, _ = run(capsys, "ledger", "reconcile", str(statement), "--database", database)
     assert code == 0 and "No breaks" in out
-    statement.write_text("date,channel,reference,type,amount\n"
-                         "2026-01-15,default,PO-1,payout,12000.00\n", encoding="utf-8")
+    statement.write_text(
+        "date,channel,reference,type,amount\n2026-01-15,default,PO-1,payout,12000.00\n",
+        encoding="utf-8",
+    )
     code, out, _ = run(capsys, "ledger", "reconcile", str(statement), "--database", database)
     assert code == 1 and "missing_in_statement" in out
-    code, _, err = run(capsys, "ledger", "reconcile", str(tmp_path / "none.csv"),
-                       "--database", database)
+    code, _, err = run(
+        capsys, "ledger", "reconcile", str(tmp_path / "none.csv"), "--database", database
+    )
     assert code == 2 and "none.csv" in err

@@ -9,7 +9,20 @@ import sys
 
 import typer
 
-from xindai.cli import bench, calc, cob, db, demo, ledger, loans, products, scorecard, serve, sim
+from xindai.cli import (
+    bench,
+    calc,
+    cob,
+    db,
+    demo,
+    ledger,
+    loans,
+    products,
+    risk,
+    scorecard,
+    serve,
+    sim,
+)
 from xindai.errors import XindaiError
 
 app = typer.Typer(
@@ -23,6 +36,7 @@ app.add_typer(calc.app, name="calc")
 app.add_typer(bench.app, name="bench")
 app.add_typer(products.app, name="products")
 app.add_typer(scorecard.app, name="scorecard")
+app.add_typer(risk.app, name="risk")
 app.add_typer(db.app, name="db")
 app.add_typer(cob.app, name="cob")
 bench.app.command("cob")(cob.bench_cob)

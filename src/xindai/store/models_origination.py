@@ -245,3 +245,31 @@ class AuditEvent(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
+
+
+class StrategyVersionRecord(Base):
+    """An immutable strategy version (a JDM graph) of the decision engine."""
+
+    __tablename__ = "strategy_versions"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    graph: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(32))
+    notes: Mapped[str] = mapped_column(String(512), default="")
+
+
+class StrategyEvent(Base):
+    """The registry's history: create, promote, rollback, challenger (the state is replayed
+    from these events)."""
+
+    __tablename__ = "strategy_events"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(512), default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")

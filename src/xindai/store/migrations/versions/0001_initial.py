@@ -483,6 +483,37 @@ def upgrade() -> None:
         sa.UniqueConstraint("username", name=op.f("uq_staff_users_username")),
     )
     op.create_table(
+        "strategy_events",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("action", sa.String(length=24), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=True),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.String(length=32), nullable=False),
+        sa.Column("reason", sa.String(length=512), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_strategy_events")),
+    )
+    with op.batch_alter_table("strategy_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_strategy_events_name"), ["name"], unique=False)
+
+    op.create_table(
+        "strategy_versions",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("graph", sa.Text(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("notes", sa.String(length=512), nullable=False),
+        sa.PrimaryKeyConstraint("name", "version", name=op.f("pk_strategy_versions")),
+    )
+    op.create_table(
         "system_state",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.String(length=256), nullable=False),
@@ -616,6 +647,11 @@ def downgrade() -> None:
 
     op.drop_table("withholdings")
     op.drop_table("system_state")
+    op.drop_table("strategy_versions")
+    with op.batch_alter_table("strategy_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_strategy_events_name"))
+
+    op.drop_table("strategy_events")
     op.drop_table("staff_users")
     op.drop_table("role_permissions")
     with op.batch_alter_table("provider_callbacks", schema=None) as batch_op:
