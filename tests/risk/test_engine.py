@@ -7,7 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xindai.errors import InvalidValue
-from xindai.risk.default_strategy import REQUIRED_FEATURES, default_strategy_graph
+from xindai.risk.default_strategy import (
+    REQUIRED_FEATURES,
+    SAMPLE_APPLICANT,
+    default_strategy_graph,
+)
 from xindai.risk.engine import (
     StrategyEngine,
     StrategyRegistry,
@@ -22,35 +26,7 @@ AT = "2026-11-28T09:00:00"
 
 
 def good_applicant(**changes):
-    features = dict(
-        age=30,
-        age_min=18,
-        age_max=60,
-        id_valid=True,
-        kyc_passed=True,
-        liveness_passed=True,
-        card_verified=True,
-        contacts_count=2,
-        region_blocked=False,
-        amount_fen=300_000,
-        is_repeat=False,
-        reloan_eligible=True,
-        reloan_limit_fen=250_000,
-        blacklist_hit_count=0,
-        velocity_id_24h=1,
-        velocity_device_24h=1,
-        velocity_ip_24h=1,
-        device_id_count=1,
-        multi_lender_open_count=0,
-        bureau_max_overdue_days=0,
-        bureau_inquiries_1m=1,
-        graph_blacklisted_1hop=0,
-        graph_overdue_1hop=0,
-        graph_ring=False,
-        anomaly_score=0.1,
-        score=640,
-        grade="B",
-    )
+    features = dict(SAMPLE_APPLICANT)
     features.update(changes)
     assert set(REQUIRED_FEATURES) <= set(features)
     return features

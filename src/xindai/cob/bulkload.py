@@ -212,7 +212,7 @@ def _binary_chunk(table: Table, columns: Mapping[str, Column], part: slice) -> b
         else:
             codes, words = spec
             lengths = np.array([4 + len(w) for w in words], dtype=np.int64)
-            blocks.append(np.empty((0, 0), np.uint8))  # placeholder, filled by code below
+            blocks.append(np.empty((0, 0), np.uint8))  # an empty block, filled below
             widths.append(lengths[codes])
     row_width = np.sum(widths, axis=0)
     starts = np.zeros(size, dtype=np.int64)

@@ -46,6 +46,38 @@ REQUIRED_FEATURES: tuple[str, ...] = (
     "grade",
 )
 
+#: A creditworthy first-time applicant: every feature the graph reads, nothing firing but the
+#: grade's terms (for trying a strategy: `xindai risk strategy test --features …`).
+SAMPLE_APPLICANT: dict[str, object] = dict(
+    age=30,
+    age_min=18,
+    age_max=60,
+    id_valid=True,
+    kyc_passed=True,
+    liveness_passed=True,
+    card_verified=True,
+    contacts_count=2,
+    region_blocked=False,
+    amount_fen=300_000,
+    is_repeat=False,
+    reloan_eligible=True,
+    reloan_limit_fen=250_000,
+    blacklist_hit_count=0,
+    velocity_id_24h=1,
+    velocity_device_24h=1,
+    velocity_ip_24h=1,
+    device_id_count=1,
+    multi_lender_open_count=0,
+    bureau_max_overdue_days=0,
+    bureau_inquiries_1m=1,
+    graph_blacklisted_1hop=0,
+    graph_overdue_1hop=0,
+    graph_ring=False,
+    anomaly_score=0.1,
+    score=640,
+    grade="B",
+)
+
 # (node id, name, [(field, condition), …] per rule, code, action, customer reason zh / en)
 ADMISSION = [
     (
