@@ -28,6 +28,7 @@ from xindai.risk.scorecard.report import CHART_FILES, scorecard_report
 TARGET = "creditability"
 CREATED_AT = "2026-01-01T00:00:00+08:00"
 SPLIT_SEED = 0
+MORE_SPLIT_SEEDS = (1, 2, 3, 4)
 
 
 def shared_dir() -> Path:
@@ -44,12 +45,17 @@ def german() -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-@pytest.fixture(scope="module")
-def split(german: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def stratified_split(german: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The requirement's split: stratified 70/30 (sklearn), rows renumbered."""
     train, test = train_test_split(
-        german, test_size=0.3, stratify=german[TARGET], random_state=SPLIT_SEED
+        german, test_size=0.3, stratify=german[TARGET], random_state=seed
     )
     return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def split(german: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return stratified_split(german, SPLIT_SEED)
 
 
 @pytest.fixture(scope="module")
@@ -69,13 +75,46 @@ def test_german_credit_test_auc(model: ScorecardModel, split) -> None:
     scores = model.score_frame(test)
     y = is_bad(test)
     auc = auc_score(y, -scores["score"].to_numpy())
-    assert auc >= 0.80  # published WOE-LR pipelines reach 0.79–0.81 on a 70/30 split
+    assert auc >= 0.80  # the requirement, on this split (published pipelines: 0.79–0.81)
     assert auc == pytest.approx(roc_auc_score(y, scores["pd"]), abs=1e-12)
     assert ks_statistic(y, scores["pd"]) > 0.40
     # the training figures stored in the artifact are what the model gives on its training data
     train_scores = model.score_frame(split[0])["score"].to_numpy()
     assert model.training.auc == pytest.approx(auc_score(is_bad(split[0]), -train_scores), 1e-6)
     assert model.training.n == len(split[0]) and model.training.n_bad == is_bad(split[0]).sum()
+
+
+def test_german_credit_test_auc_over_several_splits(
+    german: pd.DataFrame, model: ScorecardModel, split: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """Not just one lucky split. With 300 test rows (90 bad) a split's AUC varies by about
+    ±0.023 (one s.d.): over splits 0–99 the defaults average 0.786 (0.784 with the former
+    5 % bins and optbinning's direction guess), so ≥ 0.80 holds on about a third of splits
+    only. Splits 0–4 average 0.800 with these defaults; 0.79 leaves room for solver noise."""
+    aucs = [auc_score(is_bad(split[1]), -model.score_frame(split[1])["score"].to_numpy())]
+    for seed in MORE_SPLIT_SEEDS:
+        train, test = stratified_split(german, seed)
+        fitted = fit_scorecard(train, TARGET, "bad", created_at=CREATED_AT)
+        scores = fitted.score_frame(test)["score"].to_numpy()
+        aucs.append(auc_score(is_bad(test), -scores))
+    assert np.mean(aucs) >= 0.79, aucs
+    assert min(aucs) >= 0.75, aucs
+
+
+def test_numeric_bins_keep_the_direction_with_the_larger_iv(german: pd.DataFrame) -> None:
+    # on this split optbinning's "auto_asc_desc" guesses descending for credit_amount, whose
+    # bad rate rises with the amount: the default bins both ways and keeps the larger IV
+    train, _ = stratified_split(german, 103)
+    columns = ["credit_amount", "purpose"]
+    guessed = fit_scorecard(
+        train, TARGET, "bad", created_at=CREATED_AT, features=columns, numeric_trend="auto_asc_desc"
+    )
+    fitted = fit_scorecard(train, TARGET, "bad", created_at=CREATED_AT, features=columns)
+    assert fitted.fit_params["numeric_trend"] == "ascending_or_descending"  # the default
+    assert guessed.selection[0].iv < 0.01 < 0.1 < fitted.selection[0].iv
+    assert "credit_amount" not in guessed.feature_names  # below min_iv: the feature was lost
+    rates = [b.bad_rate for b in fitted.feature("credit_amount").bins]
+    assert rates == sorted(rates) and len(rates) >= 3
 
 
 def test_fit_selects_by_iv_and_keeps_the_audit_trail(model: ScorecardModel) -> None:
@@ -243,6 +282,8 @@ def test_fit_rejects_bad_input(split) -> None:
         fit_scorecard(train, TARGET, "bad", features=["age_in_years", "nope"], created_at="x")
     with pytest.raises(InvalidValue, match="monotonic_trend"):
         fit_scorecard(train, TARGET, "bad", created_at="x", monotonic_trend={"age_in_years": "up"})
+    with pytest.raises(InvalidValue, match="numeric_trend"):
+        fit_scorecard(train, TARGET, "bad", created_at="x", numeric_trend="sideways")
     with_gap = train.copy()
     with_gap.loc[0, TARGET] = None
     with pytest.raises(InvalidValue, match="missing outcomes"):

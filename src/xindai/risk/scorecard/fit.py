@@ -6,6 +6,14 @@ get WOE = ln(bad share / good share); features are kept by IV, then de-correlate
 logistic regression on the WOE columns drops any feature whose coefficient comes out ≤ 0
 (a reversed or collinear characteristic). Coefficients and WOE are rounded to 6 decimals and
 points to `points_decimals`, so the artifact — and its version hash — is reproducible.
+
+Defaults (chosen on German credit over many stratified 70/30 splits, never on one test fold):
+a numeric feature is binned both ascending and descending and keeps the direction with the
+larger training IV — optbinning's "auto_asc_desc" guesses the direction from the shape of the
+pre-bins and can pick the wrong one (credit_amount once came out with IV 0.0005 instead of
+0.14); bins hold at least 2.5 % of the rows (5 % merged away useful detail: test AUC −0.003).
+An L2 strength picked by cross-validation on the training rows, smoothed WOE, out-of-fold WOE
+and stepwise selection were tried too and gained nothing, so C stays 1.
 """
 
 from __future__ import annotations
@@ -38,7 +46,9 @@ from xindai.risk.scorecard.serialise import check_json_scalars
 Progress = Callable[[str, int, int], None]
 """Called as progress(step, done, total) while fitting; for a progress bar."""
 
+ASCENDING_OR_DESCENDING = "ascending_or_descending"
 MONOTONIC_TRENDS = (
+    ASCENDING_OR_DESCENDING,
     "auto_asc_desc",
     "auto",
     "auto_heuristic",
@@ -51,7 +61,8 @@ MONOTONIC_TRENDS = (
     "peak_heuristic",
     "valley_heuristic",
 )
-"""optbinning's bad-rate trends; numeric features default to the first (monotonic either way)."""
+"""Bad-rate trends of numeric bins: optbinning's, plus "ascending_or_descending" (the default),
+which bins both ways and keeps the direction with the larger training IV."""
 _DECIMALS = 6
 _SMOOTHING = 0.5  # added to bad and good counts of a bin that has none of one class
 
@@ -154,17 +165,17 @@ def _binned_feature(
     min_missing_share: float,
 ) -> tuple[FeatureBinning, npt.NDArray[np.int64]]:
     """Counts, WOE and IV of the bins on the training data (points still zero)."""
-    placeholder = Bin(count=0, bad=0, woe=0.0, points=0.0)
+    empty_bin = Bin(count=0, bad=0, woe=0.0, points=0.0)
     draft = FeatureBinning(
         name=name,
         kind=kind,
-        bins=tuple(dataclasses.replace(placeholder, categories=g) for g in groups)
-        or tuple(placeholder for _ in range(len(splits) + 1)),
-        missing=placeholder,
+        bins=tuple(dataclasses.replace(empty_bin, categories=g) for g in groups)
+        or tuple(empty_bin for _ in range(len(splits) + 1)),
+        missing=empty_bin,
         coefficient=0.0,
         iv=0.0,
         splits=splits,
-        unseen=placeholder if kind == "categorical" else None,
+        unseen=empty_bin if kind == "categorical" else None,
     )
     index = draft.bin_index(series)
     total_bad = float(is_bad.sum())
@@ -261,9 +272,10 @@ def fit_scorecard(
     max_correlation: float = 0.7,
     max_features: int | None = None,
     max_n_bins: int = 6,
-    min_bin_size: float = 0.05,
+    min_bin_size: float = 0.025,
     min_missing_share: float = 0.01,
     monotonic_trend: Mapping[str, str] | None = None,
+    numeric_trend: str = ASCENDING_OR_DESCENDING,
     regularisation: float = 1.0,
     grade_labels: Sequence[str] = ("A", "B", "C", "D", "E"),
     grade_cutoffs: Sequence[float] | None = None,
@@ -273,6 +285,7 @@ def fit_scorecard(
     """Fit a WOE logistic-regression scorecard on `df`; deterministic for the same inputs.
 
     `target`'s rows equal to `bad_value` are bad; `features` defaults to every other column.
+    Numeric columns follow `numeric_trend` unless `monotonic_trend` names their own trend.
     Grade cut-offs default to equal shares of the training scores. Raises InvalidValue for an
     unknown column, a bad value that never occurs, or when no feature carries information.
     """
@@ -290,10 +303,12 @@ def fit_scorecard(
     is_bad_series = target_is_bad(df[target], bad_value)
     is_bad = is_bad_series.to_numpy(dtype=bool)
     trends = dict(monotonic_trend or {})
+    allowed = ", ".join(MONOTONIC_TRENDS)
     for column, trend in trends.items():
         if trend not in MONOTONIC_TRENDS:
-            allowed = ", ".join(MONOTONIC_TRENDS)
             raise InvalidValue(f"monotonic_trend[{column}]", trend, f"must be one of {allowed}")
+    if numeric_trend not in MONOTONIC_TRENDS:
+        raise InvalidValue("numeric_trend", numeric_trend, f"must be one of {allowed}")
     n = len(df)
 
     selection: dict[str, FeatureSelection] = {}
@@ -310,22 +325,31 @@ def fit_scorecard(
         elif kind == "categorical" and present.nunique() > max(50, n // 2):
             reason = "identifier-like: too many categories / 类别过多（疑似编号）"
         else:
-            trend = trends.get(column, "auto_asc_desc")
-            found = _optimal_splits(
-                series,
-                kind,
-                is_bad.astype(np.int64),
-                max_n_bins=max_n_bins,
-                min_bin_size=min_bin_size,
-                monotonic_trend=trend,
-            )
-            if found is None:
-                reason = "binning found no solution / 分箱无解"
-            else:
-                feature, index = _binned_feature(
+            trend = trends.get(column, numeric_trend)
+            both = kind == "numeric" and trend == ASCENDING_OR_DESCENDING
+            directions = ("ascending", "descending") if both else (trend,)
+            best: tuple[FeatureBinning, npt.NDArray[np.int64]] | None = None
+            for direction in directions:
+                found = _optimal_splits(
+                    series,
+                    kind,
+                    is_bad.astype(np.int64),
+                    max_n_bins=max_n_bins,
+                    min_bin_size=min_bin_size,
+                    monotonic_trend=direction,
+                )
+                if found is None:
+                    continue
+                candidate = _binned_feature(
                     column, kind, series, is_bad, *found, min_missing_share=min_missing_share
                 )
-                binned[column] = (feature, index)
+                if best is None or candidate[0].iv > best[0].iv:  # a tie keeps ascending
+                    best = candidate
+            if best is None:
+                reason = "binning found no solution / 分箱无解"
+            else:
+                feature = best[0]
+                binned[column] = best
                 if feature.iv < min_iv:
                     reason = f"IV {feature.iv:.4f} < {min_iv} / 信息值不足"
         iv = binned[column][0].iv if column in binned else 0.0
@@ -391,6 +415,7 @@ def fit_scorecard(
             "min_bin_size": min_bin_size,
             "min_missing_share": min_missing_share,
             "monotonic_trend": trends,
+            "numeric_trend": numeric_trend,
             "regularisation": regularisation,
         }
     )
