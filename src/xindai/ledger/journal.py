@@ -78,12 +78,15 @@ def post_entry(
     return number
 
 
-def net_lines_of_txn(
-    session: Session, loan_id: int, txn_seq: int
-) -> dict[tuple[str, str | None], int]:
-    """The net (debit − credit) per account and channel of every entry booked for a txn."""
+Net = dict[tuple[str, str | None], int]  # debit − credit fen per (account, channel)
+
+
+def net_lines_by_txn(session: Session, loan_id: int) -> dict[int, Net]:
+    """For every transaction of a loan, the net (debit − credit) per account and channel of
+    all the entries booked for it (one query)."""
     rows = session.execute(
         select(
+            JournalEntry.txn_seq,
             JournalLine.account_code,
             JournalLine.channel,
             JournalLine.debit_fen,
@@ -94,13 +97,15 @@ def net_lines_of_txn(
             (JournalEntry.loan_id == JournalLine.loan_id)
             & (JournalEntry.entry_no == JournalLine.entry_no),
         )
-        .where(JournalEntry.loan_id == loan_id, JournalEntry.txn_seq == txn_seq)
+        .where(JournalEntry.loan_id == loan_id, JournalEntry.txn_seq.is_not(None))
     ).all()
-    net: dict[tuple[str, str | None], int] = {}
-    for account, channel, debit_fen, credit_fen in rows:
-        key = (account, channel)
-        net[key] = net.get(key, 0) + debit_fen - credit_fen
-    return {k: v for k, v in net.items() if v}
+    nets: dict[int, Net] = {}
+    for txn_seq, account, channel, debit_fen, credit_fen in rows:
+        if txn_seq is None:  # excluded by the query; keeps the type checker informed
+            continue
+        net = nets.setdefault(txn_seq, {})
+        net[(account, channel)] = net.get((account, channel), 0) + debit_fen - credit_fen
+    return {seq: {k: v for k, v in net.items() if v} for seq, net in nets.items()}
 
 
 def net_of(lines: Sequence[Line]) -> dict[tuple[str, str | None], int]:

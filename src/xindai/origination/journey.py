@@ -41,6 +41,7 @@ from xindai.schedules.reference import build_schedule
 from xindai.security import tokens
 from xindai.security.pii import mask_name, mask_phone
 from xindai.servicing.account import extension_quote, payoff_quote
+from xindai.servicing.service import payout_of
 from xindai.servicing.state import LoanStatus
 from xindai.store import repository as repo
 from xindai.store.models import Borrower, Loan, ProductRecord
@@ -592,7 +593,6 @@ class OriginationService:
                 session, application.product_code, application.product_version
             )
             application.status = "signed"
-            product_id = (product.code, product.version)
             amount, term, borrower_ref = (
                 application.amount_fen,
                 application.term,
@@ -607,7 +607,6 @@ class OriginationService:
             channel="simpay",
             actor=f"borrower:{borrower_id}",
         )
-        del product_id
         with self.p.sessions.begin() as session:
             application = self._application(session, borrower_id, application_id, lock=True)
             application.loan_id = loan_id
@@ -619,14 +618,9 @@ class OriginationService:
         with self.p.sessions.begin() as session:
             application = self._application(session, None, application_id, lock=True)
             assert application.loan_id is not None
-            _, state = repo.load_state(session, application.loan_id)
             loan = session.get(Loan, application.loan_id)
             assert loan is not None
-            product = repo.load_product(session, loan.product_code, loan.product_version)
-            fee = build_schedule(
-                product.schedule_terms(loan.principal_fen, loan.term, loan.booked_on)
-            ).upfront_fee_fen
-            amount = loan.principal_fen - (fee if product.deducts_upfront_fee else 0)
+            amount = payout_of(session, loan).amount_fen
             card = session.get(BankCard, application.card_id)
             borrower = self._borrower(session, application.borrower_id)
             assert card is not None
@@ -644,7 +638,6 @@ class OriginationService:
             card_number = self.p.cipher.decrypt("card", card.card_enc)
             name = self.p.cipher.decrypt("name", borrower.name_enc or "")
             request_ref = payout.request_ref
-            del state
         self.p.providers.payment.payout(request_ref, name, card_number, amount, self.p.callback_url)
         with self.p.sessions() as session:
             found = session.scalars(select(Payout).where(Payout.request_ref == request_ref)).one()

@@ -26,7 +26,7 @@ from xindai.errors import InvalidValue, XindaiError
 from xindai.ledger.journal import (
     ensure_chart,
     lines_from_net,
-    net_lines_of_txn,
+    net_lines_by_txn,
     net_of,
     post_entry,
 )
@@ -104,6 +104,25 @@ def schedule_terms_for(product: Product, loan: Loan) -> ScheduleTerms:
     terms = product.schedule_terms(loan.principal_fen, loan.term, loan.booked_on)
     return replace(
         terms, annual_rate=Decimal(loan.annual_rate), interest_free_days=loan.interest_free_days
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutAmount:
+    """What a loan pays out: principal less an upfront fee taken from the payout (砍头息)."""
+
+    amount_fen: Fen
+    upfront_fee_fen: Fen
+    upfront_fee_mode: str
+
+
+def payout_of(session: Session, loan: Loan) -> PayoutAmount:
+    """The payout of `loan` as its booked schedule says (one rule for the disbursement
+    posting and the payout request to the channel)."""
+    product = repo.load_product(session, loan.product_code, loan.product_version)
+    schedule = build_schedule(schedule_terms_for(product, loan))
+    return PayoutAmount(
+        schedule.disbursed_fen, schedule.upfront_fee_fen, product.upfront_fee_mode.value
     )
 
 
@@ -360,10 +379,11 @@ class LoanService:
         reversed_now = {
             t.reverses_seq for t in (txn, *outcome.additions) if t.kind is TxnKind.REVERSAL
         }
+        booked = net_lines_by_txn(session, loan.id)
         for row in rows:
             row.reversed = row.reversed or row.seq in reversed_now
             # the journal follows the replay: book the difference of every changed posting
-            booked_net = net_lines_of_txn(session, loan.id, row.seq)
+            booked_net = booked.get(row.seq, {})
             should = net_of(postings[row.seq].lines) if row.seq in postings else {}
             if booked_net == should:
                 continue
@@ -426,20 +446,15 @@ class LoanService:
         session: Session | None = None,
     ) -> PostResult:
         def build(state: LoanState, loan: Loan, today: date) -> Txn:
-            product = repo.load_product(
-                self._session_of(loan), loan.product_code, loan.product_version
-            )
-            fee = build_schedule(schedule_terms_for(product, loan)).upfront_fee_fen
-            mode = product.upfront_fee_mode.value
-            payout = loan.principal_fen - fee if mode == "deduct" else loan.principal_fen
+            payout = payout_of(self._session_of(loan), loan)
             return Txn(
                 0,
                 TxnKind.DISBURSEMENT,
                 value_date,
-                payout,
+                payout.amount_fen,
                 channel=channel,
-                upfront_fee_fen=fee,
-                upfront_fee_mode=mode,
+                upfront_fee_fen=payout.upfront_fee_fen,
+                upfront_fee_mode=payout.upfront_fee_mode,
             )
 
         return self._post(
