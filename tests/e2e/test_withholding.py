@@ -14,7 +14,8 @@ from xindai.origination.cards import valid_sample_card
 from xindai.origination.identity import valid_sample_ids
 
 from .conftest import SECRET, Stack
-from .test_journey import ok, onboard, staff_token
+from .test_journey import ok, onboard
+from .test_payouts import approved, status_of
 
 pytestmark = pytest.mark.e2e
 
@@ -22,34 +23,9 @@ pytestmark = pytest.mark.e2e
 def test_due_installment_is_withheld_at_close_of_business(stack: Stack) -> None:
     [id_number] = valid_sample_ids(seed=51, count=1)
     auth, card_id = onboard(stack, "13600000001", id_number, valid_sample_card("ABC", 6))
-    created = ok(
-        stack.api.post(
-            "/api/v1/borrower/applications",
-            headers=auth,
-            json={
-                "product": "INST12",
-                "amount": "1500",
-                "term": 3,
-                "purpose": "medical",
-                "card_id": card_id,
-            },
-        ),
-        201,
-    )
-    ok(
-        stack.api.post(
-            f"/api/v1/admin/applications/{created['id']}/review",
-            headers=staff_token(stack),
-            json={"approve": True},
-        )
-    )
-    ok(stack.api.post(f"/api/v1/borrower/applications/{created['id']}/sign", headers=auth))
-    view = stack.wait_for(
-        lambda: (lambda a: a if a["status"] == "disbursed" else None)(
-            ok(stack.api.get(f"/api/v1/borrower/applications/{created['id']}", headers=auth))
-        ),
-        what="payout",
-    )
+    application_id = approved(stack, auth, card_id, "INST12", "1500", 3)
+    ok(stack.api.post(f"/api/v1/borrower/applications/{application_id}/sign", headers=auth))
+    view = status_of(stack, auth, application_id, "disbursed")
     loan = ok(stack.api.get(f"/api/v1/borrower/loans/{view['loan_id']}", headers=auth))
     first_due = date.fromisoformat(loan["installments"][0]["due_date"])
     env = {
