@@ -14,7 +14,6 @@ from xindai.integrations.simulators.config import (
     SimulatorConfig,
     parse_provider_values,
 )
-from xindai.integrations.simulators.server import serve as serve_simulators
 
 app = typer.Typer(help="External-service simulators / 外部服务模拟器", no_args_is_help=True)
 
@@ -137,4 +136,6 @@ def serve(
         f"(/sms /pay /bureau /identity /esign, channel {config.channel})",
         err=True,
     )
+    from xindai.integrations.simulators.server import serve as serve_simulators
+
     serve_simulators(config, host=host, port=port, log_level=log_level)
