@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -141,8 +142,32 @@ class Application(Base):
     apr: Mapped[str] = mapped_column(String(16))
     quote: Mapped[str] = mapped_column(Text)  # the schedule shown before confirmation (JSON)
     loan_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # what the applicant declared (the scorecard's inputs)
+    monthly_income_fen: Mapped[int | None] = mapped_column(BigInteger)
+    employment_type: Mapped[str | None] = mapped_column(String(16))
+    education: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(32))
+    phonebook_count: Mapped[int | None] = mapped_column(Integer)  # None: permission refused
+    # identifiers as keyed hashes, for velocity counts over applications
+    id_number_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    device_hash: Mapped[str | None] = mapped_column(String(64))
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    card_hash: Mapped[str | None] = mapped_column(String(64))
+    # the offer: what the decision (or reviewer) approved; None until approved
+    approved_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    offered_rate: Mapped[str | None] = mapped_column(String(16))
+    credit_line_id: Mapped[int | None] = mapped_column(BigInteger)  # a draw on a credit line
+
+    __table_args__ = (
+        Index("ix_applications_id_hash", "id_number_hash", "created_at"),
+        Index("ix_applications_phone_hash", "phone_hash", "created_at"),
+        Index("ix_applications_device_hash", "device_hash", "created_at"),
+        Index("ix_applications_ip_hash", "ip_hash", "created_at"),
+        Index("ix_applications_card_hash", "card_hash", "created_at"),
+    )
 
 
 class DecisionRecord(Base):
@@ -151,12 +176,22 @@ class DecisionRecord(Base):
     __tablename__ = "decisions"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     application_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    path: Mapped[str] = mapped_column(String(32))  # manual_review_only | engine
+    path: Mapped[str] = mapped_column(String(32))  # engine | manual_review | credit_line
     outcome: Mapped[str] = mapped_column(String(16))
-    reasons: Mapped[str] = mapped_column(Text)
-    detail: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text)  # JSON list of every reason code
+    detail: Mapped[str] = mapped_column(Text)  # JSON: inputs, features, fired rules, price …
     reviewer: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    customer_reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON, at most four
+    strategy: Mapped[str | None] = mapped_column(String(64))  # name@vN
+    strategy_hash: Mapped[str | None] = mapped_column(String(64))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float | None] = mapped_column(Float)
+    pd: Mapped[str | None] = mapped_column(String(16))
+    grade: Mapped[str | None] = mapped_column(String(4))
+    approved_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    rate: Mapped[str | None] = mapped_column(String(16))
+    micros: Mapped[int | None] = mapped_column(Integer)  # time to decide
 
 
 class ContractRecord(Base):

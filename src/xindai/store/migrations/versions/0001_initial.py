@@ -72,11 +72,40 @@ def upgrade() -> None:
         sa.Column("loan_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("monthly_income_fen", sa.BigInteger(), nullable=True),
+        sa.Column("employment_type", sa.String(length=16), nullable=True),
+        sa.Column("education", sa.String(length=16), nullable=True),
+        sa.Column("city", sa.String(length=32), nullable=True),
+        sa.Column("phonebook_count", sa.Integer(), nullable=True),
+        sa.Column("id_number_hash", sa.String(length=64), nullable=True),
+        sa.Column("phone_hash", sa.String(length=64), nullable=True),
+        sa.Column("device_hash", sa.String(length=64), nullable=True),
+        sa.Column("ip_hash", sa.String(length=64), nullable=True),
+        sa.Column("card_hash", sa.String(length=64), nullable=True),
+        sa.Column("approved_amount_fen", sa.BigInteger(), nullable=True),
+        sa.Column("offered_rate", sa.String(length=16), nullable=True),
+        sa.Column("credit_line_id", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_applications")),
     )
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_applications_borrower_id"), ["borrower_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_applications_card_hash", ["card_hash", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_applications_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_applications_device_hash", ["device_hash", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_applications_id_hash", ["id_number_hash", "created_at"], unique=False
+        )
+        batch_op.create_index("ix_applications_ip_hash", ["ip_hash", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_applications_phone_hash", ["phone_hash", "created_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_applications_status"), ["status"], unique=False)
 
@@ -162,6 +191,30 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "blacklist",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("value_hash", sa.String(length=64), nullable=False),
+        sa.Column("value_masked", sa.String(length=40), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=True),
+        sa.Column("removed_at", sa.DateTime(), nullable=True),
+        sa.Column("removed_by", sa.String(length=64), nullable=True),
+        sa.Column("removed_reason", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_blacklist")),
+    )
+    with op.batch_alter_table("blacklist", schema=None) as batch_op:
+        batch_op.create_index("ix_blacklist_value", ["value_hash", "kind"], unique=False)
+
+    op.create_table(
         "borrower_photos",
         sa.Column("borrower_id", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
@@ -206,6 +259,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("business_date", "loan_id", name=op.f("pk_bucket_moves")),
     )
     op.create_table(
+        "bureau_reports",
+        sa.Column("id_number_hash", sa.String(length=64), nullable=False),
+        sa.Column("fetched_at", sa.DateTime(), nullable=False),
+        sa.Column("report_enc", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id_number_hash", name=op.f("pk_bureau_reports")),
+    )
+    op.create_table(
         "cob_step_runs",
         sa.Column("business_date", sa.Date(), nullable=False),
         sa.Column("step", sa.String(length=32), nullable=False),
@@ -247,6 +307,26 @@ def upgrade() -> None:
         sa.UniqueConstraint("application_id", name=op.f("uq_contracts_application_id")),
     )
     op.create_table(
+        "credit_lines",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("borrower_id", sa.BigInteger(), nullable=False),
+        sa.Column("limit_fen", sa.BigInteger(), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("granted_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_on", sa.Date(), nullable=False),
+        sa.Column("batch_id", sa.String(length=40), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_lines")),
+        sa.UniqueConstraint("borrower_id", name=op.f("uq_credit_lines_borrower_id")),
+    )
+    op.create_table(
         "decisions",
         sa.Column(
             "id",
@@ -261,6 +341,16 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("reviewer", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("customer_reasons", sa.Text(), nullable=False),
+        sa.Column("strategy", sa.String(length=64), nullable=True),
+        sa.Column("strategy_hash", sa.String(length=64), nullable=True),
+        sa.Column("model_version", sa.String(length=64), nullable=True),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("pd", sa.String(length=16), nullable=True),
+        sa.Column("grade", sa.String(length=4), nullable=True),
+        sa.Column("approved_amount_fen", sa.BigInteger(), nullable=True),
+        sa.Column("rate", sa.String(length=16), nullable=True),
+        sa.Column("micros", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
     )
     with op.batch_alter_table("decisions", schema=None) as batch_op:
@@ -277,6 +367,19 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_idempotency_records")),
     )
+    op.create_table(
+        "identity_links",
+        sa.Column("value_hash", sa.String(length=64), nullable=False),
+        sa.Column("borrower_id", sa.BigInteger(), nullable=False),
+        sa.Column("link", sa.String(length=16), nullable=False),
+        sa.Column("first_seen_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "value_hash", "borrower_id", "link", name=op.f("pk_identity_links")
+        ),
+    )
+    with op.batch_alter_table("identity_links", schema=None) as batch_op:
+        batch_op.create_index("ix_identity_links_borrower", ["borrower_id"], unique=False)
+
     op.create_table(
         "journal_entries",
         sa.Column("loan_id", sa.BigInteger(), nullable=False),
@@ -457,6 +560,27 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_provider_callbacks_reference"), ["reference"], unique=False
         )
+
+    op.create_table(
+        "review_tasks",
+        sa.Column("application_id", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reasons", sa.Text(), nullable=False),
+        sa.Column("queued_at", sa.DateTime(), nullable=False),
+        sa.Column("due_at", sa.DateTime(), nullable=False),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(), nullable=True),
+        sa.Column("checklist", sa.Text(), nullable=False),
+        sa.Column("info_request", sa.Text(), nullable=True),
+        sa.Column("info_reply", sa.Text(), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=True),
+        sa.Column("decided_by", sa.String(length=64), nullable=True),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("application_id", name=op.f("pk_review_tasks")),
+    )
+    with op.batch_alter_table("review_tasks", schema=None) as batch_op:
+        batch_op.create_index("ix_review_tasks_status_due", ["status", "due_at"], unique=False)
 
     op.create_table(
         "role_permissions",
@@ -654,6 +778,10 @@ def downgrade() -> None:
     op.drop_table("strategy_events")
     op.drop_table("staff_users")
     op.drop_table("role_permissions")
+    with op.batch_alter_table("review_tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_review_tasks_status_due")
+
+    op.drop_table("review_tasks")
     with op.batch_alter_table("provider_callbacks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_provider_callbacks_reference"))
 
@@ -683,23 +811,33 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_journal_entries_business_date"))
 
     op.drop_table("journal_entries")
+    with op.batch_alter_table("identity_links", schema=None) as batch_op:
+        batch_op.drop_index("ix_identity_links_borrower")
+
+    op.drop_table("identity_links")
     op.drop_table("idempotency_records")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_decisions_application_id"))
 
     op.drop_table("decisions")
+    op.drop_table("credit_lines")
     op.drop_table("contracts")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contacts_phone_hash"))
 
     op.drop_table("contacts")
     op.drop_table("cob_step_runs")
+    op.drop_table("bureau_reports")
     op.drop_table("bucket_moves")
     with op.batch_alter_table("borrowers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_borrowers_id_number_hash"))
 
     op.drop_table("borrowers")
     op.drop_table("borrower_photos")
+    with op.batch_alter_table("blacklist", schema=None) as batch_op:
+        batch_op.drop_index("ix_blacklist_value")
+
+    op.drop_table("blacklist")
     with op.batch_alter_table("bank_cards", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bank_cards_borrower_id"))
 
@@ -715,6 +853,12 @@ def downgrade() -> None:
     op.drop_table("approval_requests")
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_applications_status"))
+        batch_op.drop_index("ix_applications_phone_hash")
+        batch_op.drop_index("ix_applications_ip_hash")
+        batch_op.drop_index("ix_applications_id_hash")
+        batch_op.drop_index("ix_applications_device_hash")
+        batch_op.drop_index(batch_op.f("ix_applications_created_at"))
+        batch_op.drop_index("ix_applications_card_hash")
         batch_op.drop_index(batch_op.f("ix_applications_borrower_id"))
 
     op.drop_table("applications")
