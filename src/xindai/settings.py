@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     provider_secret: str = "xindai-simulator-secret"
     public_url: str = "http://127.0.0.1:8000"
     lender_name: str = "信贷示范小额贷款有限公司 Xindai Demo Microcredit Co."
+    strategy_name: str = "origination"  # the decision strategy every application runs
+    bureau_cache_days: int = 30  # a person's credit report is reused this long
+    review_sla_minutes: int = 120  # manual review must decide within this
+    credit_line_days: int = 180  # a pre-granted credit line lasts this long
 
     def key_bytes(self, name: str) -> bytes:
         """The configured key `name` ("pii" or "secret") as bytes, or its development key."""

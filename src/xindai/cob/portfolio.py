@@ -296,6 +296,7 @@ def build_book(
         "penalty_accrued_fen": penalty,
         "overdue_fen": per_loan(np.where(overdue, outstanding, 0)),
         "dpd": dpd,
+        "max_dpd": dpd,
         "bucket": Text(DEFAULT_BUCKET_SCHEME.bucket_index(dpd), DEFAULT_BUCKET_SCHEME.names),
         "oldest_unpaid_due": oldest.astype("datetime64[D]"),
         "extension_count": 0,

@@ -264,6 +264,7 @@ def age_loans(ctx: StepContext) -> int:
         )
         updated = ctx.execute(
             "UPDATE loans AS l SET dpd = s.dpd, bucket = s.bucket, overdue_fen = s.overdue_fen,"
+            " max_dpd = CASE WHEN s.dpd > l.max_dpd THEN s.dpd ELSE l.max_dpd END,"
             " row_version = l.row_version + 1 FROM cob_dpd s WHERE l.id = s.loan_id"
             " AND (s.dpd <> s.old_dpd OR s.bucket <> s.old_bucket"
             " OR s.overdue_fen <> s.old_overdue)"

@@ -119,6 +119,7 @@ class Loan(Base):
     penalty_accrued_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     overdue_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     dpd: Mapped[int] = mapped_column(Integer, default=0)
+    max_dpd: Mapped[int] = mapped_column(Integer, default=0)  # most days past due ever (复贷)
     bucket: Mapped[str] = mapped_column(String(8), default="M0")
     oldest_unpaid_due: Mapped[date | None] = mapped_column(Date)
     extension_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -49,7 +49,7 @@ class IdentityLink(Base):
     __tablename__ = "identity_links"
     value_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     borrower_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    link: Mapped[str] = mapped_column(String(16), primary_key=True)  # own_phone|device|contact_phone
+    link: Mapped[str] = mapped_column(String(16), primary_key=True)  # own_phone|device|contact
     first_seen_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_identity_links_borrower", "borrower_id"),)

@@ -206,6 +206,7 @@ def save_state(session: Session, loan: Loan, state: LoanState, as_of: date) -> N
     """Write `state` into the loan row and its installment rows."""
     for column, value in loan_cache(state, as_of).items():
         setattr(loan, column, value)
+    loan.max_dpd = max(loan.max_dpd or 0, loan.dpd)
     existing = {
         r.number: r
         for r in session.scalars(

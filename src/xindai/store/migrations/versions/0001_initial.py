@@ -474,6 +474,7 @@ def upgrade() -> None:
         sa.Column("penalty_accrued_fen", sa.BigInteger(), nullable=False),
         sa.Column("overdue_fen", sa.BigInteger(), nullable=False),
         sa.Column("dpd", sa.Integer(), nullable=False),
+        sa.Column("max_dpd", sa.Integer(), nullable=False),
         sa.Column("bucket", sa.String(length=8), nullable=False),
         sa.Column("oldest_unpaid_due", sa.Date(), nullable=True),
         sa.Column("extension_count", sa.Integer(), nullable=False),

@@ -1,0 +1,130 @@
+"""Creating an application and recording its offer: the one place an `Application` row is
+made (by the journey's `apply` and by a draw on a credit line), with the applicant's hashed
+identifiers for the velocity checks and the schedule shown before confirmation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xindai.money import Fen
+from xindai.origination.declared import Declared
+from xindai.origination.purposes import LoanPurpose
+from xindai.products.cost import annualised_cost
+from xindai.products.disclosure import schedule_json
+from xindai.products.model import Product
+from xindai.risk import links
+from xindai.schedules.reference import build_schedule
+from xindai.security.pii import PiiCipher
+from xindai.store.models import Borrower
+from xindai.store.models_origination import Application, BankCard
+
+OPEN_STATES = ("deciding", "review", "approved", "signed", "disbursing")
+"""An application in one of these is in progress: a borrower has at most one."""
+
+
+def quote_of(product: Product, amount_fen: Fen, term: int, start: date) -> dict[str, Any]:
+    """The schedule and annualised cost the borrower sees (stable JSON)."""
+    schedule = build_schedule(product.schedule_terms(amount_fen, term, start))
+    return schedule_json(schedule, annualised_cost(schedule))
+
+
+def in_progress(session: Session, borrower_id: int) -> int | None:
+    """The id of the borrower's application in progress, if any."""
+    return session.scalars(
+        select(Application.id).where(
+            Application.borrower_id == borrower_id, Application.status.in_(OPEN_STATES)
+        )
+    ).first()
+
+
+def new_application(
+    session: Session,
+    cipher: PiiCipher,
+    *,
+    borrower: Borrower,
+    product: Product,
+    amount_fen: Fen,
+    term: int,
+    purpose: LoanPurpose,
+    card: BankCard,
+    device_fingerprint: str | None,
+    ip: str | None,
+    declared: Declared,
+    today: date,
+    now: datetime,
+    status: str = "deciding",
+    credit_line_id: int | None = None,
+) -> Application:
+    """Add (and flush) an application with its quote, declared inputs and hashed
+    identifiers, and link the device to the borrower in the relation graph."""
+    quote = quote_of(product, amount_fen, term, today)
+    device_hash = cipher.lookup_hash("device", device_fingerprint) if device_fingerprint else None
+    application = Application(
+        borrower_id=borrower.id,
+        product_code=product.code,
+        product_version=product.version,
+        amount_fen=amount_fen,
+        term=term,
+        purpose=purpose.value,
+        card_id=card.id,
+        device_fingerprint=device_fingerprint,
+        ip=ip,
+        status=status,
+        annual_rate=str(product.annual_rate),
+        apr=quote["apr"],
+        quote=json.dumps(quote, ensure_ascii=False),
+        created_at=now,
+        monthly_income_fen=declared.monthly_income_fen,
+        employment_type=declared.employment_type,
+        education=declared.education,
+        city=declared.city,
+        phonebook_count=declared.phonebook_count,
+        id_number_hash=borrower.id_number_hash,
+        phone_hash=borrower.mobile_hash,
+        device_hash=device_hash,
+        ip_hash=cipher.lookup_hash("ip", ip) if ip else None,
+        card_hash=card.card_hash,
+        credit_line_id=credit_line_id,
+    )
+    session.add(application)
+    session.flush()
+    links.record_link(session, borrower.id, links.DEVICE, device_hash, now)
+    return application
+
+
+def offered_product(product: Product, application: Application) -> Product:
+    """The product at the rate offered to this applicant (the product's own rate if none)."""
+    if application.offered_rate is None:
+        return product
+    return replace(product, annual_rate=Decimal(application.offered_rate))
+
+
+def offered_amount(application: Application) -> Fen:
+    return (
+        application.approved_amount_fen
+        if application.approved_amount_fen is not None
+        else application.amount_fen
+    )
+
+
+def record_offer(
+    application: Application, product: Product, amount_fen: Fen, rate: Decimal, today: date
+) -> None:
+    """Approve `application` for `amount_fen` at `rate`: its quote becomes the offer's
+    schedule and cost, which the contract repeats and the borrower signs."""
+    application.status = "approved"
+    application.approved_amount_fen = amount_fen
+    application.offered_rate = str(rate)
+    offer = replace(product, annual_rate=rate)
+    quote = quote_of(offer, amount_fen, application.term, today)
+    application.annual_rate = str(rate)
+    application.apr = quote["apr"]
+    application.quote = json.dumps(quote, ensure_ascii=False)
