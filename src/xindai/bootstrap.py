@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from xindai.ledger.journal import ensure_chart
 from xindai.products.catalogue import demo_products
+from xindai.risk.service import ensure_default_strategy
 from xindai.security.pii import PiiCipher
 from xindai.security.rbac import seed_permissions
 from xindai.security.staff import StaffService
@@ -25,6 +26,7 @@ def bootstrap(
     today: date,
     admin_password: str | None = None,
     staff: dict[str, str] | None = None,
+    strategy_name: str = "origination",
 ) -> None:
     """Seed what a fresh platform needs; `staff` maps username → role (password
     `admin_password`) for the demo and tests."""
@@ -42,6 +44,12 @@ def bootstrap(
                 )
         if repo.get_business_date(session) is None:
             repo.set_business_date(session, today)
+        ensure_default_strategy(
+            session,
+            strategy_name,
+            actor="bootstrap",
+            at=datetime.combine(today, datetime.min.time()).isoformat(),
+        )
         if admin_password:
             service = StaffService(sessions, cipher)
             for username, role in ({"admin": "admin"} | (staff or {})).items():

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +19,9 @@ from xindai.servicing.service import LoanService
 from xindai.settings import Settings, get_settings
 from xindai.store import repository as repo
 from xindai.store.db import make_engine, session_factory
+
+if TYPE_CHECKING:
+    from xindai.risk.service import DecisionService
 
 
 @dataclass
@@ -53,6 +58,13 @@ class Platform:
     def business_date(self) -> date:
         with self.sessions() as session:
             return repo.get_business_date(session) or self.clock().date()
+
+    @cached_property
+    def decisions(self) -> DecisionService:
+        """The decision service (built on first use: it compiles strategies, loads models)."""
+        from xindai.risk.service import DecisionService
+
+        return DecisionService(self)
 
     @property
     def callback_url(self) -> str:

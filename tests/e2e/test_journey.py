@@ -1,6 +1,7 @@
 """The whole borrower journey over HTTP against the running server and simulators:
-register, verify, bind a card, apply, get approved by a reviewer, sign, receive the payout,
-repay in part, repay the rest, see the loan settled and the ledger balanced."""
+register, verify, bind a card, apply, get approved by the decision engine with an offer, sign,
+receive the payout, repay in part, repay the rest, see the loan settled and the ledger
+balanced."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import pytest
 from xindai.ledger.reconcile import reconcile
 from xindai.ledger.reports import trial_balance
 from xindai.origination.cards import valid_sample_card
-from xindai.origination.identity import valid_sample_ids
 from xindai.store import repository as repo
 from xindai.store.db import make_engine, session_factory
 
 from .conftest import PASSWORD, Stack
+from .people import apply_body, clean_id
 
 pytestmark = pytest.mark.e2e
 PHOTO = base64.b64encode(b"\xff\xd8\xff\xe0 a face").decode()
@@ -62,9 +63,10 @@ def onboard(stack: Stack, phone: str, id_number: str, card: str) -> tuple[dict, 
             "/api/v1/borrower/contacts",
             headers=auth,
             json={
+                # contacts of one's own: borrowers sharing the same two contacts form a ring
                 "contacts": [
-                    {"name": "张父", "phone": "13900000001", "relation": "parent"},
-                    {"name": "李四", "phone": "13900000002", "relation": "friend"},
+                    {"name": "张父", "phone": f"1390{phone[-7:]}", "relation": "parent"},
+                    {"name": "李四", "phone": f"1391{phone[-7:]}", "relation": "friend"},
                 ]
             },
         )
@@ -96,8 +98,7 @@ def staff_token(stack: Stack, username: str = "reviewer") -> dict[str, str]:
 
 
 def test_the_whole_journey(stack: Stack) -> None:
-    [id_number] = valid_sample_ids(seed=11, count=1)
-    auth, card_id = onboard(stack, "13812345678", id_number, valid_sample_card("ICBC", 5))
+    auth, card_id = onboard(stack, "13812345678", clean_id(11), valid_sample_card("ICBC", 5))
     me = ok(stack.api.get("/api/v1/borrower/me", headers=auth))
     assert me["phone"] == "138****5678" and me["kyc_status"] == "verified"
     # 6. the schedule and its annualised cost before confirming
@@ -107,18 +108,12 @@ def test_the_whole_journey(stack: Stack) -> None:
         )
     )
     assert len(quote["installments"]) == 3 and float(quote["apr"]) > 0.18
+    body = apply_body("INST12", "3000", 3, card_id, device="dev-journey")
     application = ok(
         stack.api.post(
             "/api/v1/borrower/applications",
             headers={**auth, "Idempotency-Key": "apply-1"},
-            json={
-                "product": "INST12",
-                "amount": "3000",
-                "term": 3,
-                "purpose": "consumption",
-                "card_id": card_id,
-                "device_fingerprint": "dev-abc",
-            },
+            json=body,
         ),
         201,
     )
@@ -126,33 +121,17 @@ def test_the_whole_journey(stack: Stack) -> None:
         stack.api.post(
             "/api/v1/borrower/applications",
             headers={**auth, "Idempotency-Key": "apply-1"},
-            json={
-                "product": "INST12",
-                "amount": "3000",
-                "term": 3,
-                "purpose": "consumption",
-                "card_id": card_id,
-                "device_fingerprint": "dev-abc",
-            },
+            json=body,
         ),
         201,
     )
-    assert again["id"] == application["id"] and application["status"] == "review"
-    # 7. a reviewer approves (manual-review-only path), the borrower signs
-    reviewer = staff_token(stack)
-    queue = ok(stack.api.get("/api/v1/admin/applications", headers=reviewer))
-    assert application["id"] in [a["id"] for a in queue]
-    ok(
-        stack.api.post(
-            f"/api/v1/admin/applications/{application['id']}/review",
-            headers=reviewer,
-            json={
-                "approve": True,
-                "note": "phone verified",
-                "checklist": {"applicant_call": True, "contact_call": True},
-            },
-        )
+    # 7. the decision engine approves at once with an offer: amount, rate, schedule
+    assert again["id"] == application["id"] and application["status"] == "approved"
+    assert application["approved_amount"] == "3000.00" and application["reasons"] == []
+    assert 0 < float(application["annual_rate"]) <= 0.24 and application["apr"] == (
+        application["quote"]["apr"]
     )
+    assert len(application["quote"]["installments"]) == 3
     contract = stack.api.get(
         f"/api/v1/borrower/applications/{application['id']}/contract", headers=auth
     )

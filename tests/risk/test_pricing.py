@@ -55,7 +55,7 @@ def test_price_components_add_up() -> None:
         margin=D("0.03"),
         params=PricingParams(D("0.05"), D("0.04")),
     )
-    # expected loss = 3% × 80% / 1 year = 2.4%; break-even 5% + 4% + 2.4% = 11.4%
+    # expected loss = 3% × 80% = 2.4% a year; break-even 5% + 4% + 2.4% = 11.4%
     assert pricing.expected_loss == D("0.024")
     assert pricing.break_even == D("0.114")
     assert pricing.target_rate == D("0.144")
@@ -63,8 +63,8 @@ def test_price_components_add_up() -> None:
 
 
 def test_price_never_exceeds_the_cap_and_flags_unprofitable() -> None:
-    pricing = price_loan(SHORT, 500_000, 14, pd=D("0.02"), lgd=D("0.9"), margin=D("0.05"))
-    # 2% × 90% over 14/360 of a year ≈ 46% expected loss a year: far above a 24% cap
+    pricing = price_loan(SHORT, 500_000, 14, pd=D("0.16"), lgd=D("0.9"), margin=D("0.05"))
+    # 16% × 90% = 14.4% expected loss a year: break-even 24.4%, above a 24% cap
     assert pricing.capped and not pricing.profitable
     assert pricing.rate == pricing.cap_rate
     assert cost_at(SHORT, pricing.rate, 500_000, 14) <= D("0.24")
@@ -76,21 +76,25 @@ def test_credit_limit_takes_the_smallest_and_floors_to_the_step() -> None:
         6,
         grade_cap_fen=1_000_000,
         monthly_income_fen=300_000,
-        existing_debt_fen=123_456,
+        existing_monthly_payment_fen=23_456,
     )
-    # affordability = 3000 × 50% × 6 − 1234.56 = 7765.44 → floored to a 100-yuan step
-    assert limit.affordability_fen == 776_544
-    assert limit.limit_fen == 770_000
+    # affordability = (3000 × 50% − 234.56) × 6 = 7592.64 → floored to a 100-yuan step
+    assert limit.affordability_fen == 759_264
+    assert limit.limit_fen == 750_000
     reloan = credit_limit(
         INSTALLMENT,
         6,
         grade_cap_fen=1_000_000,
         monthly_income_fen=10**7,
-        existing_debt_fen=0,
+        existing_monthly_payment_fen=0,
         reloan_limit_fen=450_000,
     )
     assert reloan.limit_fen == 450_000
     none = credit_limit(
-        INSTALLMENT, 6, grade_cap_fen=1_000_000, monthly_income_fen=10_000, existing_debt_fen=50_000
+        INSTALLMENT,
+        6,
+        grade_cap_fen=1_000_000,
+        monthly_income_fen=10_000,
+        existing_monthly_payment_fen=5_000,
     )
     assert none.limit_fen == 0

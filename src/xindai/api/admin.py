@@ -51,25 +51,22 @@ def applications(
 def review(
     application_id: PathId, body: ReviewIn, staff: CurrentStaff, request: Request
 ) -> dict[str, Any]:
+    """The one-call review kept for existing callers: claim (unless another reviewer's claim
+    is live), record the checklist given, decide — through the queue (/api/v1/admin/reviews),
+    which audits each step."""
+    from xindai.risk.review import ReviewService
+
     staff.need("applications.review")
     p = platform(request)
-    before = OriginationService(p).get_application(None, application_id)
-    after = OriginationService(p).review(
-        application_id, reviewer=staff.username, approve=body.approve, note=body.note
+    ReviewService(p).claim_and_decide(
+        application_id,
+        staff.username,
+        approve=body.approve,
+        note=body.note,
+        checklist=body.checklist,
+        ip=client_ip(request),
     )
-    with p.sessions.begin() as session:
-        audit.record(
-            session,
-            actor=staff.username,
-            action="application.review",
-            resource="application",
-            resource_id=application_id,
-            ip=client_ip(request),
-            before={"status": before["status"]},
-            after={"status": after["status"], "note": body.note, "checklist": body.checklist},
-            at=p.clock(),
-        )
-    return after
+    return OriginationService(p).get_application(None, application_id)
 
 
 def _payout_action(

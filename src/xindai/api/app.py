@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from xindai import __version__
-from xindai.api import admin, borrower, callbacks
+from xindai.api import admin, admin_blacklist, admin_credit, borrower, borrower_credit, callbacks
 from xindai.api.errors import install_error_handlers
 from xindai.platform import Platform
 from xindai.security import audit, tokens
@@ -48,7 +48,14 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(borrower.router)
     app.include_router(admin.router)
+    app.include_router(admin_blacklist.router)
     app.include_router(callbacks.router)
+    app.include_router(borrower_credit.router)
+    app.include_router(admin_credit.router)
+    from xindai.api import admin_review, borrower_review  # the manual-review queue (人工审核)
+
+    app.include_router(admin_review.router)
+    app.include_router(borrower_review.router)
 
     @app.middleware("http")
     async def audit_admin_calls(request: Request, call_next: Any) -> Response:

@@ -25,6 +25,7 @@ from xindai.api.schemas import (
 from xindai.errors import InvalidValue
 from xindai.money import parse_yuan
 from xindai.origination.agreements import REGISTRATION_AGREEMENTS, agreement
+from xindai.origination.declared import parse_declared
 from xindai.origination.journey import OriginationService
 from xindai.security.pii import mask_phone
 from xindai.store.models import Borrower
@@ -153,6 +154,13 @@ def apply(body: ApplicationIn, borrower_id: BorrowerId, request: Request) -> Res
             card_id=body.card_id,
             device_fingerprint=body.device_fingerprint,
             ip=client_ip(request),
+            declared=parse_declared(
+                monthly_income=body.monthly_income,
+                employment_type=body.employment_type,
+                education=body.education,
+                city=body.city,
+                phonebook_count=body.phonebook_count,
+            ),
         )
 
     return idempotent(request, f"borrower:{borrower_id}", body.model_dump(), run, status_code=201)

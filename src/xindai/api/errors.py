@@ -33,8 +33,10 @@ _EXACT = {
     "STRATEGY_STATE": 409,
     "PROVIDER_UNAVAILABLE": 503,
     "PROVIDER_REJECTED": 502,
+    "CREDIT_LINE_NOT_FOUND": 404,
 }
 _PREFIX_409 = (
+    "CREDIT_LINE_",
     "LOAN_",
     "APPLICATION_",
     "EXTENSION_",
@@ -42,6 +44,7 @@ _PREFIX_409 = (
     "EARLY_SETTLEMENT_",
     "CARD_NOT_",
     "PAYOUT_",
+    "REVIEW_",
 )
 
 

@@ -24,3 +24,59 @@ def schedules(
     Console().print(render_schedule_bench(result))
     if result.mismatches:
         raise typer.Exit(1)
+
+
+@app.command("decide")
+def decide(
+    applications: Annotated[
+        int, typer.Option("--applications", "-n", help="Applications to decide", min=2)
+    ] = 5_000,
+    database: Annotated[
+        str | None, typer.Option("--database", "-d", help="Database URL (default: a temp SQLite)")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Back-test worker processes", min=1)] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed of the population")] = 7,
+) -> None:
+    """Decide N applications with the default strategy (features from the database, cached
+    bureau report, anti-fraud, rules, scorecard, pricing, decision stored), one transaction
+    each; print decisions/s and p50/p99 latency; then back-test the stored decisions."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.table import Table
+
+    from xindai.bench.decide import run_decide_bench
+
+    console = Console()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("决策 Deciding", total=applications - 1)
+
+        def progress(_stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = run_decide_bench(
+            applications, database=database, seed=seed, workers=workers, progress=progress
+        )
+        bar.update(task, completed=applications - 1)
+    table = Table(title=f"决策基准 Decision benchmark ({result.decisions} decisions)")
+    table.add_column("指标 Metric")
+    table.add_column("值 Value", justify="right")
+    table.add_row("人群装载 Population load", f"{result.population.seconds:.1f} s")
+    table.add_row("决策/秒 Decisions/s", f"{result.per_second:,.0f}")
+    table.add_row("p50 latency", f"{result.percentile(0.50):.2f} ms")
+    table.add_row("p99 latency", f"{result.percentile(0.99):.2f} ms")
+    table.add_row("max latency", f"{max(result.latencies_ms):.2f} ms")
+    for stage, micros in sorted(result.stage_us.items()):
+        table.add_row(f"  avg {stage}", f"{micros:,.0f} µs")
+    for outcome, count in sorted(result.outcomes.items()):
+        table.add_row(f"  {outcome}", f"{count} ({count / result.decisions:.1%})")
+    back = result.backtest
+    table.add_row(
+        "回溯/秒 Back-test applications/s",
+        f"{back['applications_per_second']:,} ({back['workers']} workers, {back['seconds']} s)",
+    )
+    console.print(table)

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from xindai.cli import precredit, risk_blacklist, risk_decisions, risk_review
 from xindai.cli.context import DatabaseOption, sessions
 from xindai.errors import InvalidValue
 from xindai.risk.default_strategy import default_strategy_graph
@@ -22,6 +23,10 @@ from xindai.risk.engine.store import load_registry, record
 app = typer.Typer(help="Risk: decision strategies / 风控策略", no_args_is_help=True)
 strategy = typer.Typer(help="Strategy versions / 策略版本", no_args_is_help=True)
 app.add_typer(strategy, name="strategy")
+app.add_typer(risk_blacklist.app, name="blacklist")
+app.add_typer(precredit.app, name="precredit")
+app.add_typer(risk_review.app, name="review")
+risk_decisions.register(app)
 
 NameOption = Annotated[str, typer.Option("--name", help="Strategy name / 策略名")]
 ActorOption = Annotated[str, typer.Option("--actor", help="Who does it (recorded) / 操作人")]

@@ -68,5 +68,6 @@ def serve(
         staff={"reviewer": "risk", "finance": "finance", "ops": "operations"}
         if demo_staff
         else None,
+        strategy_name=settings.strategy_name,
     )
     uvicorn.run(create_app(platform), host=host, port=port, log_level="warning")

@@ -96,6 +96,7 @@ def new_application(
     )
     session.add(application)
     session.flush()
+    links.record_link(session, borrower.id, links.OWN_PHONE, borrower.mobile_hash, now)
     links.record_link(session, borrower.id, links.DEVICE, device_hash, now)
     return application
 

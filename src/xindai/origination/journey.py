@@ -25,11 +25,18 @@ from xindai.integrations.ports import CallbackEvent, CallbackEventType
 from xindai.integrations.signing import verify_callback
 from xindai.money import format_yuan
 from xindai.origination.agreements import REGISTRATION_AGREEMENTS, agreement
+from xindai.origination.applications import (
+    in_progress,
+    new_application,
+    offered_amount,
+    offered_product,
+)
 from xindai.origination.cards import parse_card
 from xindai.origination.contacts import validate_contacts
 from xindai.origination.contract_data import contract_data_from
 from xindai.origination.contract_html import render_contract_html
 from xindai.origination.contract_pdf import render_contract_pdf
+from xindai.origination.declared import Declared
 from xindai.origination.identity import check_age, parse_resident_id
 from xindai.origination.names import normalise_name, normalise_phone
 from xindai.origination.purposes import parse_purpose
@@ -37,6 +44,7 @@ from xindai.platform import Platform
 from xindai.products.cost import annualised_cost
 from xindai.products.disclosure import schedule_json
 from xindai.products.model import Product
+from xindai.risk import links
 from xindai.schedules.reference import build_schedule
 from xindai.security import tokens
 from xindai.security.pii import mask_name, mask_phone
@@ -153,6 +161,7 @@ class OriginationService:
                 )
                 session.add(borrower)
                 session.flush()
+                links.record_link(session, borrower.id, links.OWN_PHONE, phone_hash, self.p.clock())
             token = tokens.issue_token(session, "borrower", borrower.id, now=self.p.clock())
             return LoginResult(token.token, borrower.id, new, token.expires_at)
 
@@ -290,6 +299,13 @@ class OriginationService:
                 session.delete(row)
             session.flush()
             for seq, contact in enumerate(valid, start=1):
+                links.record_link(
+                    session,
+                    borrower_id,
+                    links.CONTACT_PHONE,
+                    self.p.cipher.lookup_hash("phone", contact.phone),
+                    self.p.clock(),
+                )
                 session.add(
                     Contact(
                         borrower_id=borrower_id,
@@ -401,8 +417,18 @@ class OriginationService:
         card_id: int,
         device_fingerprint: str | None,
         ip: str | None,
+        declared: Declared | None = None,
     ) -> dict[str, Any]:
+        """Create the application and decide it with the live strategy (approve with an
+        offer, manual review, or reject) in one transaction; the credit report is fetched
+        (or read from the cache) before, outside the transaction."""
         loan_purpose = parse_purpose(purpose)
+        with self.p.sessions() as session:
+            borrower = self._borrower(session, borrower_id)
+            self._require_kyc(borrower)
+            session.expunge(borrower)
+        decisions = self.p.decisions
+        bureau = decisions.lookup_bureau(borrower, self.p.clock())
         with self.p.sessions.begin() as session:
             borrower = self._borrower(session, borrower_id)
             self._require_agreements(session, borrower_id)
@@ -412,7 +438,7 @@ class OriginationService:
             assert borrower.birth_date is not None
             check_age(borrower.birth_date, today, product.age_min, product.age_max)
             contacts = session.scalars(
-                select(Contact).where(Contact.borrower_id == borrower_id)
+                select(Contact.seq).where(Contact.borrower_id == borrower_id)
             ).all()
             if len(contacts) < 2:
                 raise JourneyError(
@@ -425,56 +451,49 @@ class OriginationService:
                 raise _not_found("card", "银行卡")
             if card.status != "verified":
                 raise JourneyError("CARD_NOT_VERIFIED", "the card is not verified", "银行卡未验证")
-            open_states = ("review", "approved", "signed", "disbursing")
-            if (
-                session.scalars(
-                    select(Application.id).where(
-                        Application.borrower_id == borrower_id, Application.status.in_(open_states)
-                    )
-                ).first()
-                is not None
-            ):
+            if in_progress(session, borrower_id) is not None:
                 raise JourneyError(
                     "APPLICATION_IN_PROGRESS",
                     "an application is already in progress",
                     "已有进行中的申请",
                 )
-            schedule = build_schedule(product.schedule_terms(amount_fen, term, today))
-            quote = schedule_json(schedule, annualised_cost(schedule))
-            application = Application(
-                borrower_id=borrower_id,
-                product_code=product.code,
-                product_version=product.version,
+            now = self.p.clock()
+            application = new_application(
+                session,
+                self.p.cipher,
+                borrower=borrower,
+                product=product,
                 amount_fen=amount_fen,
                 term=term,
-                purpose=loan_purpose.value,
-                card_id=card_id,
+                purpose=loan_purpose,
+                card=card,
                 device_fingerprint=device_fingerprint,
                 ip=ip,
-                status="review",
-                annual_rate=str(product.annual_rate),
-                apr=quote["apr"],
-                quote=json.dumps(quote, ensure_ascii=False),
-                created_at=self.p.clock(),
+                declared=declared or Declared(),
+                today=today,
+                now=now,
             )
-            session.add(application)
-            session.flush()
-            session.add(
-                DecisionRecord(
-                    application_id=application.id,
-                    path=MANUAL_REVIEW_PATH,
-                    outcome="review",
-                    reasons=json.dumps(["MANUAL_REVIEW"]),
-                    detail=json.dumps(
-                        {"note": "no decision engine yet: every application goes to review"}
-                    ),
-                    created_at=self.p.clock(),
-                )
+            decision, _ = decisions.decide_application(
+                session,
+                application,
+                borrower=borrower,
+                product=product,
+                bureau=bureau,
+                now=now,
+                today=today,
             )
-            return self.application_view(application)
+            decisions.apply_outcome(
+                session, application, decision, product=product, now=now, today=today
+            )
+            return self.application_view(application, decision.customer_reasons)
 
     @staticmethod
-    def application_view(application: Application) -> dict[str, Any]:
+    def application_view(
+        application: Application, customer_reasons: tuple[str, ...] | list[str] = ()
+    ) -> dict[str, Any]:
+        """What the borrower (and staff) see of an application: when approved, the offer
+        (amount, rate, schedule); when rejected, at most four reasons for the customer."""
+        approved = application.approved_amount_fen
         return {
             "id": application.id,
             "status": application.status,
@@ -482,14 +501,26 @@ class OriginationService:
             "amount": format_yuan(application.amount_fen),
             "term": application.term,
             "purpose": application.purpose,
+            "approved_amount": None if approved is None else format_yuan(approved),
+            "annual_rate": application.annual_rate,
             "apr": application.apr,
             "loan_id": application.loan_id,
+            "reasons": list(customer_reasons) if application.status == "rejected" else [],
             "quote": json.loads(application.quote),
         }
 
     def get_application(self, borrower_id: int | None, application_id: int) -> dict[str, Any]:
         with self.p.sessions() as session:
-            return self.application_view(self._application(session, borrower_id, application_id))
+            application = self._application(session, borrower_id, application_id)
+            reasons: list[str] = []
+            if application.status == "rejected":
+                stored = session.scalars(
+                    select(DecisionRecord.customer_reasons)
+                    .where(DecisionRecord.application_id == application_id)
+                    .order_by(DecisionRecord.id.desc())
+                ).first()
+                reasons = json.loads(stored or "[]")
+            return self.application_view(application, reasons)
 
     def review(
         self, application_id: int, *, reviewer: str, approve: bool, note: str
@@ -527,9 +558,14 @@ class OriginationService:
         if existing is not None:
             return existing
         borrower = self._borrower(session, application.borrower_id)
-        product = repo.load_product(session, application.product_code, application.product_version)
+        product = offered_product(
+            repo.load_product(session, application.product_code, application.product_version),
+            application,
+        )
         schedule = build_schedule(
-            product.schedule_terms(application.amount_fen, application.term, self._today(session))
+            product.schedule_terms(
+                offered_amount(application), application.term, self._today(session)
+            )
         )
         data = contract_data_from(
             schedule,
@@ -589,12 +625,13 @@ class OriginationService:
             record = self._contract(session, application)
             record.status, record.esign_ref = "signed", signature.signature_ref
             record.signed_at = self.p.clock()
-            product = repo.load_product(
-                session, application.product_code, application.product_version
+            product = offered_product(
+                repo.load_product(session, application.product_code, application.product_version),
+                application,
             )
             application.status = "signed"
             amount, term, borrower_ref = (
-                application.amount_fen,
+                offered_amount(application),
                 application.term,
                 application.borrower_id,
             )

@@ -8,8 +8,8 @@ the returned `Decision`, which holds everything needed to explain and replay it.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -40,9 +40,11 @@ class DecisionRequest:
     product: Product
     amount_fen: Fen
     term: int
-    features: Mapping[str, Any]  # named features gathered by the caller
-    monthly_income_fen: Fen = 0
-    existing_debt_fen: Fen = 0
+    features: Mapping[str, Any]  # named features gathered by the caller (the strategy's context)
+    monthly_income_fen: Fen | None = 0
+    existing_monthly_payment_fen: Fen = 0
+    scorecard_inputs: Mapping[str, Any] | None = None  # None: the scorecard reads `features`
+    review_codes: tuple[tuple[str, str], ...] = ()  # (code, customer reason) forcing review
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,8 @@ class Decision:
     limit: LimitBreakdown | None
     approved_amount_fen: Fen
     timings_us: dict[str, float] = field(default_factory=dict)
+    hits: tuple[dict[str, Any], ...] = ()
+    grade_terms: dict[str, Any] = field(default_factory=dict)
 
 
 def _customer_reasons(hits: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -79,23 +83,14 @@ def _customer_reasons(hits: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(reasons[:MAX_CUSTOMER_REASONS])
 
 
-def decide(
-    request: DecisionRequest,
-    *,
-    registry: StrategyRegistry,
-    engine: StrategyEngine,
-    scorer: Scorer,
-    params: PricingParams = DEFAULT_PRICING,
-    version: StrategyVersion | None = None,
-) -> Decision:
-    """Run the routed (or the given) strategy version for one application."""
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    chosen = version or registry.version_for(request.application_id)
-    score, pd_float, grade = scorer.score_record(request.features)
-    pd = Decimal(str(round(pd_float, 6)))
-    timings["scorecard"] = (time.perf_counter() - started) * 1e6
-    context = {
+def _score(request: DecisionRequest, scorer: Scorer) -> tuple[float, Decimal, str]:
+    inputs = request.features if request.scorecard_inputs is None else request.scorecard_inputs
+    score, pd_float, grade = scorer.score_record(inputs)
+    return score, Decimal(str(round(pd_float, 6))), grade
+
+
+def _context(request: DecisionRequest, score: float, pd: Decimal, grade: str) -> dict[str, Any]:
+    return {
         **request.features,
         "amount_fen": request.amount_fen,
         "term": request.term,
@@ -103,19 +98,29 @@ def decide(
         "pd": float(pd),
         "grade": grade,
     }
-    result = engine.evaluate(chosen, context)
-    timings["strategy"] = result.total_micros
-    outputs = result.outputs
-    hits = list(outputs.get("hits") or [])
+
+
+def _conclude(
+    request: DecisionRequest,
+    chosen: StrategyVersion,
+    model_version: str,
+    scored: tuple[float, Decimal, str],
+    outputs: Mapping[str, Any],
+    fired: list[FiredRule],
+    params: PricingParams,
+    timings: dict[str, float],
+    started: float,
+) -> Decision:
+    """The strategy's outputs plus pricing, limit and the post-rules, as a `Decision`."""
+    score, pd, grade = scored
+    hits = [dict(h) for h in outputs.get("hits") or []]
     outcome = str(outputs.get("outcome", REVIEW))
-    codes = [str(h.get("code")) for h in hits if h.get("action") in (REJECT, REVIEW)]
-    fired = list(result.fired)
+    terms = dict(outputs.get("grade_terms") or {})
     pricing: Pricing | None = None
     limit: LimitBreakdown | None = None
-    approved = 0
+    post_rules: list[tuple[str, str, str]] = []
     if outcome != REJECT:
         priced_at = time.perf_counter()
-        terms = outputs.get("grade_terms") or {}
         pricing = price_loan(
             request.product,
             request.amount_fen,
@@ -133,33 +138,35 @@ def decide(
             request.term,
             grade_cap_fen=int(terms.get("limit_cap_fen", 0)),
             monthly_income_fen=request.monthly_income_fen,
-            existing_debt_fen=request.existing_debt_fen,
+            existing_monthly_payment_fen=request.existing_monthly_payment_fen,
             reloan_limit_fen=reloan_limit,
         )
         timings["pricing"] = (time.perf_counter() - priced_at) * 1e6
-        post_rules: list[tuple[str, str, str]] = []
         if not pricing.profitable:
             post_rules.append(
                 ("PR_BELOW_BREAK_EVEN", REJECT, "综合评估未通过 Overall assessment not passed")
             )
         if limit.limit_fen < request.product.amount_min_fen:
             post_rules.append(("LM_BELOW_MIN", REJECT, "额度不足 Credit limit too low"))
-        for code, action, customer in post_rules:
-            hits.append({"code": code, "action": action, "customer": customer})
-            codes.append(code)
-            fired.append(
-                FiredRule("定价定额 Pricing and limit", "post", code, customer, len(fired))
-            )
-        if post_rules:
-            outcome = REJECT
-        else:
-            approved = min(request.amount_fen, limit.limit_fen)
+        if outcome == APPROVE:
+            post_rules.extend((code, REVIEW, text) for code, text in request.review_codes)
+    for code, action, customer in post_rules:
+        hits.append({"code": code, "action": action, "customer": customer})
+        fired.append(FiredRule("定价定额 Pricing and limit", "post", code, customer, len(fired)))
+    if any(action == REJECT for _, action, _ in post_rules):
+        outcome = REJECT
+    elif any(action == REVIEW for _, action, _ in post_rules):
+        outcome = REVIEW
+    approved = 0
+    if outcome != REJECT and limit is not None:
+        approved = min(request.amount_fen, limit.limit_fen)
+    codes = [str(h.get("code")) for h in hits if h.get("action") in (REJECT, REVIEW)]
     timings["total"] = (time.perf_counter() - started) * 1e6
     return Decision(
         application_id=request.application_id,
         strategy=chosen.label,
         strategy_hash=chosen.content_hash,
-        model_version=scorer.version,
+        model_version=model_version,
         inputs=dict(request.features),
         score=score,
         pd=pd,
@@ -170,8 +177,144 @@ def decide(
         fired=tuple(fired),
         pricing=pricing,
         limit=limit,
-        approved_amount_fen=approved if outcome != REJECT else 0,
+        approved_amount_fen=approved,
         timings_us=timings,
+        hits=tuple(hits),
+        grade_terms=terms,
+    )
+
+
+def decide(
+    request: DecisionRequest,
+    *,
+    registry: StrategyRegistry,
+    engine: StrategyEngine,
+    scorer: Scorer,
+    params: PricingParams = DEFAULT_PRICING,
+    version: StrategyVersion | None = None,
+) -> Decision:
+    """Run the routed (or the given) strategy version for one application, with its trace."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    chosen = version or registry.version_for(request.application_id)
+    scored = _score(request, scorer)
+    timings["scorecard"] = (time.perf_counter() - started) * 1e6
+    result = engine.evaluate(chosen, _context(request, *scored))
+    timings["strategy"] = result.total_micros
+    return _conclude(
+        request,
+        chosen,
+        scorer.version,
+        scored,
+        result.outputs,
+        list(result.fired),
+        params,
+        timings,
+        started,
+    )
+
+
+def decide_many(
+    requests: Sequence[DecisionRequest],
+    *,
+    version: StrategyVersion,
+    engine: StrategyEngine,
+    scorer: Scorer,
+    params: PricingParams = DEFAULT_PRICING,
+) -> list[Decision]:
+    """Decide many applications under one version in one engine call, without traces (the
+    outcome, reasons, price and limit are the same as `decide`'s; `fired` holds only the
+    post-rules). For back-testing."""
+    started = time.perf_counter()
+    scored = [_score(r, scorer) for r in requests]
+    outputs = engine.compiled(version).evaluate_batch(
+        [_context(r, *s) for r, s in zip(requests, scored, strict=True)]
+    )
+    return [
+        _conclude(r, version, scorer.version, s, o, [], params, {}, started)
+        for r, s, o in zip(requests, scored, outputs, strict=True)
+    ]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def decision_to_json(decision: Decision) -> dict[str, Any]:
+    """A stored decision (JSON-safe: Decimals as strings)."""
+    data = {
+        "application_id": decision.application_id,
+        "strategy": decision.strategy,
+        "strategy_hash": decision.strategy_hash,
+        "model_version": decision.model_version,
+        "score": decision.score,
+        "pd": str(decision.pd),
+        "grade": decision.grade,
+        "outcome": decision.outcome,
+        "reason_codes": list(decision.reason_codes),
+        "customer_reasons": list(decision.customer_reasons),
+        "fired": [
+            {
+                "node": f.node,
+                "node_type": f.node_type,
+                "rule_id": f.rule_id,
+                "description": f.description,
+                "index": f.index,
+                "inputs": [[k, v] for k, v in f.inputs],
+            }
+            for f in decision.fired
+        ],
+        "pricing": None if decision.pricing is None else asdict(decision.pricing),
+        "limit": None if decision.limit is None else asdict(decision.limit),
+        "approved_amount_fen": decision.approved_amount_fen,
+        "timings_us": {k: round(v, 1) for k, v in decision.timings_us.items()},
+        "hits": list(decision.hits),
+        "grade_terms": decision.grade_terms,
+    }
+    return dict(_jsonable(data))
+
+
+def decision_from_json(data: Mapping[str, Any], inputs: Mapping[str, Any]) -> Decision:
+    """The `Decision` a stored record describes (`inputs`: its stored features)."""
+    pricing = data.get("pricing")
+    limit = data.get("limit")
+    return Decision(
+        application_id=str(data["application_id"]),
+        strategy=str(data["strategy"]),
+        strategy_hash=str(data["strategy_hash"]),
+        model_version=str(data["model_version"]),
+        inputs=dict(inputs),
+        score=float(data["score"]),
+        pd=Decimal(str(data["pd"])),
+        grade=str(data["grade"]),
+        outcome=str(data["outcome"]),
+        reason_codes=tuple(data["reason_codes"]),
+        customer_reasons=tuple(data["customer_reasons"]),
+        fired=tuple(
+            FiredRule(
+                f["node"],
+                f["node_type"],
+                f["rule_id"],
+                f["description"],
+                int(f["index"]),
+                tuple((k, v) for k, v in f.get("inputs", [])),
+            )
+            for f in data.get("fired", [])
+        ),
+        pricing=None
+        if pricing is None
+        else Pricing(**{k: (Decimal(v) if isinstance(v, str) else v) for k, v in pricing.items()}),
+        limit=None if limit is None else LimitBreakdown(**limit),
+        approved_amount_fen=int(data["approved_amount_fen"]),
+        timings_us=dict(data.get("timings_us", {})),
+        hits=tuple(data.get("hits", [])),
+        grade_terms=dict(data.get("grade_terms", {})),
     )
 
 

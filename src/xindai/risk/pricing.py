@@ -1,8 +1,8 @@
 """Risk-based pricing and limits (定额定费, SPEC §7): pure functions, Decimal rates, fen.
 
 Break-even annual rate = funding cost + operating cost + expected loss, where the expected
-loss is PD × LGD spread over the loan's life in years (PD is the probability of default over
-the term); the offered rate adds the grade's target margin and is never above the highest
+loss is PD × LGD a year (the scorecard's PD is a twelve-month probability of default — its
+performance window — so it is an annual rate whatever the loan's term); the offered rate adds the grade's target margin and is never above the highest
 rate whose comprehensive annualised cost (IRR, all fees in) stays within the product's cap.
 """
 
@@ -96,10 +96,9 @@ def price_loan(
     margin: Decimal,
     params: PricingParams = PricingParams(),
 ) -> Pricing:
-    """Price one loan for a borrower with probability of default `pd` over the term."""
+    """Price one loan for a borrower with twelve-month probability of default `pd`."""
     params = params or PricingParams()
-    years = term_years(product, term)
-    expected_loss = (pd * lgd / years) if years > 0 else Decimal(0)
+    expected_loss = pd * lgd  # annual: PD is a twelve-month probability of default
     break_even = params.funding_cost + params.operating_cost + expected_loss
     target = break_even + margin
     cap_rate = max_rate_within_cap(product, amount_fen, term)
@@ -135,22 +134,21 @@ def credit_limit(
     term: int,
     *,
     grade_cap_fen: Fen,
-    monthly_income_fen: Fen,
-    existing_debt_fen: Fen,
+    monthly_income_fen: Fen | None,
+    existing_monthly_payment_fen: Fen,
     max_debt_to_income: Decimal = Decimal("0.5"),
     reloan_limit_fen: Fen | None = None,
 ) -> LimitBreakdown:
-    """The limit by grade and affordability: total new debt is at most `max_debt_to_income`
-    × monthly income × the term in months (at least one month) less existing debt."""
+    """The limit by grade and affordability: what the borrower can repay each month is
+    `max_debt_to_income` × monthly income less what they already pay each month, times the
+    term in months (at least one month). Without a declared income (None) affordability does
+    not bind: the grade's cap does."""
     months = max(Decimal(1), term_years(product, term) * 12)
-    affordability = (
-        int(
-            (monthly_income_fen * max_debt_to_income * months).to_integral_value(
-                rounding=ROUND_FLOOR
-            )
-        )
-        - existing_debt_fen
-    )
+    if monthly_income_fen is None:
+        affordability = product.amount_max_fen
+    else:
+        capacity = monthly_income_fen * max_debt_to_income - existing_monthly_payment_fen
+        affordability = int((capacity * months).to_integral_value(rounding=ROUND_FLOOR))
     candidates = [grade_cap_fen, max(0, affordability), product.amount_max_fen]
     if reloan_limit_fen is not None:
         candidates.append(reloan_limit_fen)

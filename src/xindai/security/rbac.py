@@ -80,6 +80,7 @@ PERMISSIONS: Mapping[str, Permission] = _catalogue(
     ("strategies.edit", "编辑风控策略", "Edit risk strategies"),
     ("strategies.promote", "发布风控策略", "Promote a risk strategy to live"),
     ("blacklist.manage", "黑名单管理", "Manage blacklists"),
+    ("credit_lines.manage", "额度管理", "Manage credit lines"),
     ("marketing.manage", "营销活动与渠道管理", "Manage campaigns and channels"),
     ("templates.approve", "审批短信模板", "Approve message templates"),
     ("reports.read", "查看报表", "View reports"),
@@ -146,6 +147,7 @@ DEFAULT_MATRIX: Mapping[str, frozenset[str]] = {
             "strategies.edit",
             "strategies.promote",
             "blacklist.manage",
+            "credit_lines.manage",
             "reports.read",
             "reports.export",
         }

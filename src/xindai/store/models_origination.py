@@ -179,7 +179,8 @@ class DecisionRecord(Base):
     path: Mapped[str] = mapped_column(String(32))  # engine | manual_review | credit_line
     outcome: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[str] = mapped_column(Text)  # JSON list of every reason code
-    detail: Mapped[str] = mapped_column(Text)  # JSON: inputs, features, fired rules, price …
+    detail: Mapped[str] = mapped_column(Text)  # JSON: fired rules, price, limit, timings …
+    inputs: Mapped[str | None] = mapped_column(Text)  # JSON: features as at decision time
     reviewer: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     customer_reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON, at most four

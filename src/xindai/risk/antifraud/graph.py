@@ -82,6 +82,7 @@ class ApplicantFlags:
 
 
 _APPLICANT = NodeKind.APPLICANT  # a module constant: enum attribute access is slow in 3.11
+_LINK_KINDS = {kind.value: kind for kind in LinkKind}
 
 
 def _applicant(applicant_id: str) -> Node:
@@ -166,6 +167,30 @@ class RelationGraph:
         self._parent: dict[str, str] = {}
         self._size: dict[str, int] = {}
         self._components_stale = False
+
+    @classmethod
+    def from_links(
+        cls,
+        links: Iterable[tuple[str, str, str]],
+        *,
+        max_link_applicants: int = DEFAULT_MAX_LINK_APPLICANTS,
+    ) -> RelationGraph:
+        """A graph built in one pass from `(applicant id, link kind, identifier hash)` triples
+        (link kind: a `LinkKind` value) — one networkx call instead of one per link, for
+        graphs loaded from the database per decision; components are worked out on first
+        use. Flags start unset (`set_flags`)."""
+        graph = cls(max_link_applicants=max_link_applicants)
+        edges: dict[tuple[Node, Node], set[LinkKind]] = {}
+        for applicant_id, link, value in links:
+            kind = _LINK_KINDS[link]
+            node = (NodeKind.DEVICE if kind is LinkKind.DEVICE else NodeKind.PHONE, value)
+            edges.setdefault(((_APPLICANT, applicant_id), node), set()).add(kind)
+        applicants = {edge[0] for edge in edges}
+        graph._graph.add_nodes_from(applicants)
+        graph._graph.add_edges_from((a, n, {"links": kinds}) for (a, n), kinds in edges.items())
+        graph._flags = {node[1]: ApplicantFlags() for node in applicants}
+        graph._components_stale = True
+        return graph
 
     @property
     def graph(self) -> Any:

@@ -85,17 +85,42 @@ def fired_rules(trace: dict[str, Any], node_types: dict[str, str]) -> tuple[Fire
 
 
 class CompiledStrategy:
-    """One strategy version compiled by zen-engine."""
+    """One strategy version compiled by zen-engine.
 
-    def __init__(self, engine: zen.ZenEngine, version: StrategyVersion):
+    Each version gets its own engine with the graph in a static loader: evaluating through
+    `ZenEngine.evaluate(key)` costs about a quarter of `ZenDecision.evaluate` here (measured
+    77 µs against 300 µs for the default strategy), and `evaluate_batch` runs many contexts
+    in one call for back-testing."""
+
+    _KEY = "strategy"
+
+    def __init__(self, version: StrategyVersion):
         self.version = version
-        self._decision = engine.create_decision(version.graph_json)
+        self._engine = zen.ZenEngine(
+            {"loader": {"type": "static", "content": {self._KEY: version.graph}}}
+        )
+        self._engine.create_decision(version.graph_json).validate()  # fail on a bad graph now
         self._node_types = {n["id"]: n["type"] for n in version.graph["nodes"]}
+
+    def evaluate_batch(self, contexts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The outputs of many contexts in one call, without traces (back-testing)."""
+        results = self._engine.evaluate_batch(
+            [{"key": self._KEY, "context": c} for c in contexts], {"trace": False}
+        )
+        outputs: list[dict[str, Any]] = []
+        for result in results:
+            if not result.get("success"):
+                raise StrategyEvaluationError(
+                    f"strategy {self.version.label} failed: {result.get('error')}",
+                    f"策略 {self.version.label} 执行失败：{result.get('error')}",
+                )
+            outputs.append(result["data"].get("result") or {})
+        return outputs
 
     def evaluate(self, context: dict[str, Any], *, trace: bool = True) -> EngineResult:
         started = time.perf_counter()
         try:
-            response = self._decision.evaluate(context, {"trace": trace})
+            response = self._engine.evaluate(self._KEY, context, {"trace": trace})
         except RuntimeError as exc:
             detail = str(exc).split("\n", 1)[0]
             with contextlib.suppress(ValueError):
@@ -122,13 +147,12 @@ class StrategyEngine:
     """Compiles each strategy version once and reuses it (keyed by content hash)."""
 
     def __init__(self) -> None:
-        self._engine = zen.ZenEngine()
         self._compiled: dict[str, CompiledStrategy] = {}
 
     def compiled(self, version: StrategyVersion) -> CompiledStrategy:
         found = self._compiled.get(version.content_hash)
         if found is None:
-            found = CompiledStrategy(self._engine, version)
+            found = CompiledStrategy(version)
             self._compiled[version.content_hash] = found
         return found
 

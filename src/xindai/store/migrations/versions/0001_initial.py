@@ -339,6 +339,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("reasons", sa.Text(), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("inputs", sa.Text(), nullable=True),
         sa.Column("reviewer", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("customer_reasons", sa.Text(), nullable=False),

@@ -1,0 +1,55 @@
+"""Credit lines in the admin API (管理后台), /api/v1/admin/credit-lines: the list by status,
+freezing and unfreezing a line (permission `credit_lines.manage`; audited by the service)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
+from xindai.risk.credit_lines import CreditLineService
+
+router = APIRouter(prefix="/api/v1/admin/credit-lines", tags=["admin 管理后台"])
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+PERMISSION = "credit_lines.manage"
+
+
+class LineActionIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+def service(request: Request) -> CreditLineService:
+    return CreditLineService(platform(request))
+
+
+@router.get("", summary="Credit lines / 授信额度列表")
+def credit_lines(
+    staff: CurrentStaff,
+    request: Request,
+    status: Annotated[str | None, Query(max_length=16, description="active|frozen|closed")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    staff.need(PERMISSION)
+    lines = service(request).lines(status=status, limit=limit, offset=offset)
+    return [line.as_json() for line in lines]
+
+
+@router.post("/{line_id}/freeze", summary="Freeze a credit line / 冻结额度")
+def freeze(
+    line_id: PathId, body: LineActionIn, staff: CurrentStaff, request: Request
+) -> dict[str, Any]:
+    staff.need(PERMISSION)
+    view = service(request).freeze(line_id, staff.username, body.reason, ip=client_ip(request))
+    return view.as_json()
+
+
+@router.post("/{line_id}/unfreeze", summary="Unfreeze a credit line / 解冻额度")
+def unfreeze(
+    line_id: PathId, body: LineActionIn, staff: CurrentStaff, request: Request
+) -> dict[str, Any]:
+    staff.need(PERMISSION)
+    view = service(request).unfreeze(line_id, staff.username, body.reason, ip=client_ip(request))
+    return view.as_json()

@@ -1,0 +1,47 @@
+"""Plain SQL on the hot path of a credit decision. A statement built with `select()` costs
+about 0.4 ms of Python per execution here and a prepared `text()` about 0.06 ms; a driver
+statement costs 0.02 ms. Decision features run a dozen small indexed queries per
+application, so they are written once as SQL with `?` placeholders (turned into the driver's
+own style) and timestamps normalised per dialect."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime on SQLite
+
+
+@lru_cache(maxsize=512)
+def _for_driver(sql: str, paramstyle: str) -> str:
+    return sql if paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+def placeholders(count: int) -> str:
+    """`(?, ?, …)` for an IN list of `count` values (count ≥ 1)."""
+    return "(" + ",".join("?" * count) + ")"
+
+
+def fetch(session: Session, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """Rows of `sql` (with `?` placeholders) run on the session's connection (and so in its
+    transaction). Datetime parameters are passed in the form the dialect stores."""
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "sqlite":
+        params = tuple(p.strftime(_SQLITE_TIME) if isinstance(p, datetime) else p for p in params)
+    # the driver's own cursor: SQLAlchemy's result rows cost more than the query here
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_for_driver(sql, dialect.paramstyle), tuple(params))
+        return cursor.fetchall() if cursor.description is not None else []
+    finally:
+        cursor.close()
+
+
+def as_datetime(value: Any) -> datetime:
+    """A timestamp read by `fetch` (SQLite hands back text)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
