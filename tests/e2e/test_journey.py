@@ -128,8 +128,9 @@ def test_the_whole_journey(stack: Stack) -> None:
     # 7. the decision engine approves at once with an offer: amount, rate, schedule
     assert again["id"] == application["id"] and application["status"] == "approved"
     assert application["approved_amount"] == "3000.00" and application["reasons"] == []
-    assert 0 < float(application["annual_rate"]) <= 0.24 and application["apr"] == (
-        application["quote"]["apr"]
+    assert (
+        0 < float(application["annual_rate"]) <= 0.24
+        and application["apr"] == (application["quote"]["apr"])
     )
     assert len(application["quote"]["installments"]) == 3
     contract = stack.api.get(

@@ -10,9 +10,9 @@ import pytest
 
 from xindai.integrations.signing import signed_headers
 from xindai.origination.cards import valid_sample_card
-from xindai.origination.identity import valid_sample_ids
 
 from .conftest import SECRET, Stack
+from .people import apply_body, clean_id
 from .test_bad_inputs import _postings, error
 from .test_journey import ok, onboard, staff_token
 
@@ -20,27 +20,16 @@ pytestmark = pytest.mark.e2e
 
 
 def approved(stack: Stack, auth: dict, card_id: int, product: str, amount: str, term: int) -> int:
+    """An application the decision engine approves (a creditworthy applicant)."""
     created = ok(
         stack.api.post(
             "/api/v1/borrower/applications",
             headers=auth,
-            json={
-                "product": product,
-                "amount": amount,
-                "term": term,
-                "purpose": "consumption",
-                "card_id": card_id,
-            },
+            json=apply_body(product, amount, term, card_id, device=f"dev-card-{card_id}"),
         ),
         201,
     )
-    ok(
-        stack.api.post(
-            f"/api/v1/admin/applications/{created['id']}/review",
-            headers=staff_token(stack),
-            json={"approve": True},
-        )
-    )
+    assert created["status"] == "approved", created
     return int(created["id"])
 
 
@@ -53,7 +42,7 @@ def status_of(stack: Stack, auth: dict, application_id: int, wanted: str):
 
 
 def test_failed_payout_is_retried_once_and_paid_once(stack: Stack) -> None:
-    [id_number] = valid_sample_ids(seed=61, count=1)
+    id_number = clean_id(61)
     auth, card_id = onboard(stack, "13500000001", id_number, valid_sample_card("PSBC", 7))
     application_id = approved(stack, auth, card_id, "INST12", "2000", 3)
     stack.sim.control.force_outcome(f"PO{application_id:08d}A1", "failed")
@@ -99,7 +88,7 @@ def test_failed_payout_is_retried_once_and_paid_once(stack: Stack) -> None:
 
 
 def test_failed_payout_cancelled_cancels_the_loan(stack: Stack) -> None:
-    [id_number] = valid_sample_ids(seed=62, count=1)
+    id_number = clean_id(62)
     auth, card_id = onboard(stack, "13500000002", id_number, valid_sample_card("CCB", 8))
     application_id = approved(stack, auth, card_id, "INST12", "1000", 3)
     stack.sim.control.force_outcome(f"PO{application_id:08d}A1", "failed")
@@ -118,7 +107,7 @@ def test_failed_payout_cancelled_cancels_the_loan(stack: Stack) -> None:
 
 
 def test_borrower_extends_a_single_payment_loan(stack: Stack) -> None:
-    [id_number] = valid_sample_ids(seed=63, count=1)
+    id_number = clean_id(63)
     auth, card_id = onboard(stack, "13500000003", id_number, valid_sample_card("BOC", 9))
     application_id = approved(stack, auth, card_id, "CASH14", "1000", 14)
     ok(stack.api.post(f"/api/v1/borrower/applications/{application_id}/sign", headers=auth))

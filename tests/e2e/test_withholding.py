@@ -11,9 +11,9 @@ from datetime import date
 import pytest
 
 from xindai.origination.cards import valid_sample_card
-from xindai.origination.identity import valid_sample_ids
 
 from .conftest import SECRET, Stack
+from .people import clean_id
 from .test_journey import ok, onboard
 from .test_payouts import approved, status_of
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_due_installment_is_withheld_at_close_of_business(stack: Stack) -> None:
-    [id_number] = valid_sample_ids(seed=51, count=1)
+    id_number = clean_id(51)
     auth, card_id = onboard(stack, "13600000001", id_number, valid_sample_card("ABC", 6))
     application_id = approved(stack, auth, card_id, "INST12", "1500", 3)
     ok(stack.api.post(f"/api/v1/borrower/applications/{application_id}/sign", headers=auth))

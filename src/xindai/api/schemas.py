@@ -60,18 +60,18 @@ class ApplicationIn(QuoteIn):
     purpose: str = Field(max_length=32)
     card_id: int = Field(ge=1, le=2**63 - 1)
     device_fingerprint: str | None = Field(default=None, max_length=128)
-    monthly_income: str | None = Field(default=None, max_length=20, description="yuan / 月收入")
-    employment_type: str | None = Field(
-        default=None,
+    # what the applicant declares (the scorecard reads it); the phone-book size only when the
+    # app was given the permission
+    monthly_income: str = Field(max_length=20, description="yuan / 月收入")
+    employment_type: str = Field(
         max_length=16,
         description="salaried | self_employed | freelance | student | unemployed / 职业",
     )
-    education: str | None = Field(
-        default=None,
+    education: str = Field(
         max_length=16,
         description="junior_high | high_school | college | bachelor | master / 学历",
     )
-    city: str | None = Field(default=None, max_length=32, description="city of residence / 居住城市")
+    city: str = Field(max_length=32, description="city of residence / 居住城市")
     phonebook_count: int | None = Field(
         default=None, ge=0, le=100_000, description="phone-book entries, if permitted / 通讯录条数"
     )

@@ -163,7 +163,7 @@ def load_rows(session: Session, start: date, end: date) -> Iterator[Row]:
     for app_id, inputs, code, version, status, max_dpd in session.execute(query):
         bad = status == LoanStatus.WRITTEN_OFF.value or (max_dpd or 0) > BAD_DPD
         known = bad or status == LoanStatus.SETTLED.value
-        yield app_id, inputs, (code, version), known, bad
+        yield app_id, inputs or "{}", (code, version), known, bad
 
 
 # ---------------------------------------------------------------- the workers' side

@@ -22,6 +22,7 @@ from xindai.risk.antifraud.blacklist import BlacklistEntry, BlacklistKind
 from xindai.risk.antifraud.identifiers import normalise_identifier
 from xindai.security._support import db_time, lock_key
 from xindai.security.pii import PiiCipher, mask_card, mask_id, mask_phone, redact
+from xindai.store.fastsql import as_datetime, fetch, placeholders
 from xindai.store.models_risk import BlacklistRecord
 from xindai.store.repository import NotFound
 
@@ -357,26 +358,19 @@ def active_entries(
     wanted = sorted(set(value_hashes))
     if not wanted:
         return []
-    records = session.execute(
-        select(
-            BlacklistRecord.kind,
-            BlacklistRecord.value_hash,
-            BlacklistRecord.reason,
-            BlacklistRecord.created_by,
-            BlacklistRecord.created_at,
-            BlacklistRecord.expires_at,
-            BlacklistRecord.removed_at,
-        )
-        .where(
-            BlacklistRecord.value_hash.in_(wanted),
-            BlacklistRecord.created_at <= at,
-            _active_at(at),
-        )
-        .order_by(BlacklistRecord.created_at, BlacklistRecord.id)
+    # a driver statement: this runs in every credit decision (see `store.fastsql`)
+    records = fetch(
+        session,
+        "SELECT kind, value_hash, reason, created_by, created_at, expires_at, removed_at"
+        f" FROM blacklist WHERE value_hash IN {placeholders(len(wanted))} AND created_at <= ?"
+        " AND (removed_at IS NULL OR removed_at > ?) AND (expires_at IS NULL OR expires_at > ?)"
+        " ORDER BY created_at, id",
+        (*wanted, at, at, at),
     )
     entries: list[BlacklistEntry] = []
-    for kind, value_hash, reason, created_by, created_at, expires_at, removed_at in records:
-        ends = [t for t in (expires_at, removed_at) if t is not None]
+    for kind, value_hash, reason, created_by, added, expires, removed in records:
+        created_at = as_datetime(added)
+        ends = [as_datetime(t) for t in (expires, removed) if t is not None]
         entries.append(
             BlacklistEntry(
                 kind=BlacklistKind(kind),

@@ -309,7 +309,9 @@ def decision_from_json(data: Mapping[str, Any], inputs: Mapping[str, Any]) -> De
         ),
         pricing=None
         if pricing is None
-        else Pricing(**{k: (Decimal(v) if isinstance(v, str) else v) for k, v in pricing.items()}),
+        else Pricing(
+            **{k: (Decimal(v) if isinstance(v, str) else v) for k, v in pricing.items()}  # type: ignore[arg-type]
+        ),
         limit=None if limit is None else LimitBreakdown(**limit),
         approved_amount_fen=int(data["approved_amount_fen"]),
         timings_us=dict(data.get("timings_us", {})),

@@ -2,8 +2,9 @@
 
 Break-even annual rate = funding cost + operating cost + expected loss, where the expected
 loss is PD × LGD a year (the scorecard's PD is a twelve-month probability of default — its
-performance window — so it is an annual rate whatever the loan's term); the offered rate adds the grade's target margin and is never above the highest
-rate whose comprehensive annualised cost (IRR, all fees in) stays within the product's cap.
+performance window — so it is an annual rate whatever the loan's term); the offered rate
+adds the grade's target margin and is never above the highest rate whose comprehensive
+annualised cost (IRR, all fees in) stays within the product's cap.
 """
 
 from __future__ import annotations
