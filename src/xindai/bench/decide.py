@@ -84,7 +84,13 @@ def build_population(
     today = now.date()
     phones = [make_phone(f"bench-{seed}-{i}") for i in range(n)]
     ids = [make_id_number(f"bench-{seed}-{i}") for i in range(n)]
-    devices = [f"dev-{seed}-{rng.randrange(int(n * 0.9) + 1)}" for _ in range(n)]
+    # one phone per person; 2 % share a device with someone (a family, or a fraud farm)
+    devices = [
+        f"dev-{seed}-{rng.randrange(n // 50 + 1)}-shared"
+        if rng.random() < 0.02
+        else f"dev-{seed}-{i}"
+        for i in range(n)
+    ]
     borrowers, links, contacts, cards, loans, cache, earlier = [], [], [], [], [], [], []
     phone_hash = [cipher.lookup_hash("phone", p) for p in phones]
     seen = now - timedelta(days=400)
@@ -117,9 +123,9 @@ def build_population(
                 "first_seen_at": first,
             }
         )
-        # two contacts: usually strangers' numbers, often another borrower's phone
-        friends = {rng.randrange(n) for _ in range(2)} - {i}
-        if i % 50 == 0 and i + 2 < n:  # a ring of three listing each other
+        # two contacts: mostly people who never borrowed; one in five is another borrower
+        friends = {rng.randrange(n) for _ in range(2) if rng.random() < 0.2} - {i}
+        if i % 100 == 0 and i + 2 < n:  # now and then a ring of three listing each other
             friends = {i + 1, i + 2}
         for seq, friend in enumerate(sorted(friends), start=1):
             contact_hash = phone_hash[friend]
@@ -170,7 +176,8 @@ def build_population(
         # history with us: 30 % have settled loans, 4 % an overdue loan now
         if rng.random() < 0.30:
             for k in range(rng.randrange(1, 4)):
-                loans.append(_loan(bid, "settled", rng.choice((0, 0, 0, 2, 5, 12, 25)), today, k))
+                days = rng.choice((0, 0, 0, 0, 0, 1, 2, 3, 5, 8, 12, 25))
+                loans.append(_loan(bid, "settled", days, today, k))
         if rng.random() < 0.04:
             loans.append(_loan(bid, "overdue", rng.randrange(1, 60), today, 9))
         report = simulated_report(ids[i], today - timedelta(days=rng.randrange(20)))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xindai.errors import InvalidValue
 from xindai.money import Fen
 from xindai.origination.declared import Declared
 from xindai.origination.purposes import LoanPurpose
@@ -34,6 +35,17 @@ def quote_of(product: Product, amount_fen: Fen, term: int, start: date) -> dict[
     """The schedule and annualised cost the borrower sees (stable JSON)."""
     schedule = build_schedule(product.schedule_terms(amount_fen, term, start))
     return schedule_json(schedule, annualised_cost(schedule))
+
+
+def _ip_hash(cipher: PiiCipher, ip: str | None) -> str | None:
+    """The client address's keyed hash; None when there is none or it is not an IP address
+    (behind a proxy or a Unix socket): velocity by IP then simply does not count it."""
+    if not ip:
+        return None
+    try:
+        return cipher.lookup_hash("ip", ip)
+    except InvalidValue:
+        return None
 
 
 def in_progress(session: Session, borrower_id: int) -> int | None:
@@ -90,7 +102,7 @@ def new_application(
         id_number_hash=borrower.id_number_hash,
         phone_hash=borrower.mobile_hash,
         device_hash=device_hash,
-        ip_hash=cipher.lookup_hash("ip", ip) if ip else None,
+        ip_hash=_ip_hash(cipher, ip),
         card_hash=card.card_hash,
         credit_line_id=credit_line_id,
     )
