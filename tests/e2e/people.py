@@ -40,6 +40,9 @@ def apply_body(
     }
 
 
+CALLS_MADE = {"applicant_phone_verified": True, "contact_phone_verified": True}
+"""The reviewer's checklist when both phone checks are done."""
+
 REVIEW_ALL_NOTE = "e2e: every applicant scoring 520 or more goes to manual review"
 
 

@@ -17,6 +17,7 @@ from xindai.store.db import make_engine, session_factory
 from xindai.store.models import LoanTransaction
 
 from .conftest import SECRET, Stack
+from .people import CALLS_MADE, all_to_review, apply_body, clean_id
 from .test_journey import PHOTO, login_borrower, ok, onboard, staff_token
 
 pytestmark = pytest.mark.e2e
@@ -213,16 +214,25 @@ def test_identity_and_card_checks(stack: Stack) -> None:
 
 
 def test_applications_loans_and_other_borrowers(stack: Stack) -> None:
-    [mine, theirs] = valid_sample_ids(seed=31, count=2)
+    mine, theirs = clean_id(31), clean_id(32)
     auth, card_id = onboard(stack, "13700000021", mine, valid_sample_card("CCB", 3))
     other, other_card = onboard(stack, "13700000022", theirs, valid_sample_card("BOC", 4))
-    body = {
-        "product": "INST12",
-        "amount": "3000",
-        "term": 3,
-        "purpose": "consumption",
-        "card_id": card_id,
-    }
+    body = apply_body("INST12", "3000", 3, card_id, device="dev-bad-inputs")
+    # what the scorecard reads must be declared, and be sensible
+    for field, value in (("monthly_income", "-1"), ("employment_type", "astronaut")):
+        error(
+            stack.api.post(
+                "/api/v1/borrower/applications", headers=auth, json={**body, field: value}
+            ),
+            400,
+            "INVALID_VALUE",
+        )
+    missing = {k: v for k, v in body.items() if k != "monthly_income"}
+    error(
+        stack.api.post("/api/v1/borrower/applications", headers=auth, json=missing),
+        422,
+        "VALIDATION_ERROR",
+    )
     error(
         stack.api.post("/api/v1/borrower/applications", headers=auth, json={**body, "term": 5}),
         400,
@@ -249,12 +259,16 @@ def test_applications_loans_and_other_borrowers(stack: Stack) -> None:
         404,
         "NOT_FOUND",
     )
-    created = ok(
-        stack.api.post(
-            "/api/v1/borrower/applications", headers={**auth, "Idempotency-Key": "k1"}, json=body
-        ),
-        201,
-    )
+    with all_to_review(stack):  # the risk team sends every applicant to manual review
+        created = ok(
+            stack.api.post(
+                "/api/v1/borrower/applications",
+                headers={**auth, "Idempotency-Key": "k1"},
+                json=body,
+            ),
+            201,
+        )
+    assert created["status"] == "review"
     error(
         stack.api.post(
             "/api/v1/borrower/applications",
@@ -282,18 +296,28 @@ def test_applications_loans_and_other_borrowers(stack: Stack) -> None:
     # a reviewer without the permission cannot see personal data; a borrower is not staff
     error(stack.api.get("/api/v1/admin/applications", headers=auth), 401, "AUTH_REQUIRED")
     reviewer = staff_token(stack)
-    ok(
+    # approval needs the phone checks of the applicant and a contact
+    error(
         stack.api.post(
             f"/api/v1/admin/applications/{created['id']}/review",
             headers=reviewer,
             json={"approve": True},
+        ),
+        409,
+        "REVIEW_CHECKLIST_INCOMPLETE",
+    )
+    ok(
+        stack.api.post(
+            f"/api/v1/admin/applications/{created['id']}/review",
+            headers=reviewer,
+            json={"approve": True, "checklist": CALLS_MADE},
         )
     )
     error(
         stack.api.post(
             f"/api/v1/admin/applications/{created['id']}/review",
             headers=reviewer,
-            json={"approve": True},
+            json={"approve": True, "checklist": CALLS_MADE},
         ),
         409,
         "APPLICATION_NOT_IN_REVIEW",
@@ -349,8 +373,7 @@ def _postings(stack: Stack, loan_id: int, kind: str) -> int:
 
 
 def test_callbacks_twice_late_forged_and_replayed(stack: Stack) -> None:
-    [id_number] = valid_sample_ids(seed=41, count=1)
-    auth, card_id = onboard(stack, "13700000031", id_number, valid_sample_card("CMB", 5))
+    auth, card_id = onboard(stack, "13700000031", clean_id(41), valid_sample_card("CMB", 5))
     # every callback twice, and every first delivery held back a second (late)
     stack.sim.control.payment_control(duplicate_rate=1.0, late_rate=1.0, late_delay_ms=1000)
     try:
@@ -358,23 +381,11 @@ def test_callbacks_twice_late_forged_and_replayed(stack: Stack) -> None:
             stack.api.post(
                 "/api/v1/borrower/applications",
                 headers=auth,
-                json={
-                    "product": "INST12",
-                    "amount": "2000",
-                    "term": 3,
-                    "purpose": "travel",
-                    "card_id": card_id,
-                },
+                json=apply_body("INST12", "2000", 3, card_id, device="dev-late", purpose="travel"),
             ),
             201,
         )
-        ok(
-            stack.api.post(
-                f"/api/v1/admin/applications/{created['id']}/review",
-                headers=staff_token(stack),
-                json={"approve": True},
-            )
-        )
+        assert created["status"] == "approved"
         ok(stack.api.post(f"/api/v1/borrower/applications/{created['id']}/sign", headers=auth))
         view = stack.wait_for(
             lambda: (lambda a: a if a["status"] == "disbursed" else None)(

@@ -8,7 +8,16 @@ from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from xindai import __version__
-from xindai.api import admin, admin_blacklist, admin_credit, borrower, borrower_credit, callbacks
+from xindai.api import (
+    admin,
+    admin_blacklist,
+    admin_credit,
+    admin_review,
+    borrower,
+    borrower_credit,
+    borrower_review,
+    callbacks,
+)
 from xindai.api.errors import install_error_handlers
 from xindai.platform import Platform
 from xindai.security import audit, tokens
@@ -52,7 +61,6 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(callbacks.router)
     app.include_router(borrower_credit.router)
     app.include_router(admin_credit.router)
-    from xindai.api import admin_review, borrower_review  # the manual-review queue (人工审核)
 
     app.include_router(admin_review.router)
     app.include_router(borrower_review.router)

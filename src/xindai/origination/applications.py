@@ -24,7 +24,8 @@ from xindai.products.model import Product
 from xindai.risk import links
 from xindai.schedules.reference import build_schedule
 from xindai.security.pii import PiiCipher
-from xindai.store.models import Borrower
+from xindai.store import repository as repo
+from xindai.store.models import Borrower, ProductRecord
 from xindai.store.models_origination import Application, BankCard
 
 OPEN_STATES = ("deciding", "review", "approved", "signed", "disbursing")
@@ -46,6 +47,18 @@ def _ip_hash(cipher: PiiCipher, ip: str | None) -> str | None:
         return cipher.lookup_hash("ip", ip)
     except InvalidValue:
         return None
+
+
+def active_product(session: Session, code: str) -> Product:
+    """The newest active version of product `code` (what a new application is made under)."""
+    record = session.scalars(
+        select(ProductRecord)
+        .where(ProductRecord.code == code, ProductRecord.status == "active")
+        .order_by(ProductRecord.version.desc())
+    ).first()
+    if record is None:
+        raise InvalidValue("product", code, "is not an active product", "不是在售产品")
+    return repo.load_product(session, record.code, record.version)
 
 
 def in_progress(session: Session, borrower_id: int) -> int | None:

@@ -1,7 +1,8 @@
 """The borrower journey (SPEC §7 steps 1–7) as service calls over the database and the
 external providers: login by SMS code, agreements, real-name verification, contacts, card
-binding, application with its cost shown first, decision (manual review until the decision
-engine is wired in), contract and e-signature, asynchronous payout, repayment.
+binding, application with its cost shown first, decision by the live strategy (see
+`risk.service`; grey-zone applications go to the manual-review queue), contract and
+e-signature, asynchronous payout, repayment.
 
 Every call is one database transaction; provider calls that move money are idempotent on a
 request reference, so a retried payout never pays twice.
@@ -26,6 +27,7 @@ from xindai.integrations.signing import verify_callback
 from xindai.money import format_yuan
 from xindai.origination.agreements import REGISTRATION_AGREEMENTS, agreement
 from xindai.origination.applications import (
+    active_product,
     in_progress,
     new_application,
     offered_amount,
@@ -43,7 +45,6 @@ from xindai.origination.purposes import parse_purpose
 from xindai.platform import Platform
 from xindai.products.cost import annualised_cost
 from xindai.products.disclosure import schedule_json
-from xindai.products.model import Product
 from xindai.risk import links
 from xindai.schedules.reference import build_schedule
 from xindai.security import tokens
@@ -52,7 +53,7 @@ from xindai.servicing.account import extension_quote, payoff_quote
 from xindai.servicing.service import payout_of
 from xindai.servicing.state import LoanStatus
 from xindai.store import repository as repo
-from xindai.store.models import Borrower, Loan, ProductRecord
+from xindai.store.models import Borrower, Loan
 from xindai.store.models_origination import (
     AgreementAcceptance,
     Application,
@@ -67,7 +68,6 @@ from xindai.store.models_origination import (
     Withholding,
 )
 
-MANUAL_REVIEW_PATH = "manual_review_only"  # until the decision engine (next issue) decides
 KYC_AGE_RANGE = (18, 70)
 
 
@@ -119,16 +119,6 @@ class OriginationService:
         """The business date read in the caller's transaction (never a second connection:
         on SQLite a second writer would wait for the first)."""
         return repo.get_business_date(session) or self.p.clock().date()
-
-    def _product(self, session: Session, code: str) -> Product:
-        record = session.scalars(
-            select(ProductRecord)
-            .where(ProductRecord.code == code, ProductRecord.status == "active")
-            .order_by(ProductRecord.version.desc())
-        ).first()
-        if record is None:
-            raise InvalidValue("product", code, "is not an active product", "不是在售产品")
-        return repo.load_product(session, record.code, record.version)
 
     # ------------------------------------------------------------ 1. login
 
@@ -398,7 +388,7 @@ class OriginationService:
 
     def quote(self, product_code: str, amount_fen: int, term: int) -> dict[str, Any]:
         with self.p.sessions() as session:
-            product = self._product(session, product_code)
+            product = active_product(session, product_code)
         schedule = build_schedule(product.schedule_terms(amount_fen, term, self.p.business_date()))
         return {
             "product": product.code,
@@ -433,7 +423,7 @@ class OriginationService:
             borrower = self._borrower(session, borrower_id)
             self._require_agreements(session, borrower_id)
             self._require_kyc(borrower)
-            product = self._product(session, product_code)
+            product = active_product(session, product_code)
             today = self._today(session)
             assert borrower.birth_date is not None
             check_age(borrower.birth_date, today, product.age_min, product.age_max)
@@ -521,33 +511,6 @@ class OriginationService:
                 ).first()
                 reasons = json.loads(stored or "[]")
             return self.application_view(application, reasons)
-
-    def review(
-        self, application_id: int, *, reviewer: str, approve: bool, note: str
-    ) -> dict[str, Any]:
-        """Manual review (人工审核): approve or reject an application in review."""
-        with self.p.sessions.begin() as session:
-            application = self._application(session, None, application_id, lock=True)
-            if application.status != "review":
-                raise JourneyError(
-                    "APPLICATION_NOT_IN_REVIEW",
-                    f"the application is {application.status}",
-                    f"申请状态为 {application.status}，不能审核",
-                )
-            application.status = "approved" if approve else "rejected"
-            application.decided_at = self.p.clock()
-            session.add(
-                DecisionRecord(
-                    application_id=application.id,
-                    path=MANUAL_REVIEW_PATH,
-                    outcome="approve" if approve else "reject",
-                    reasons=json.dumps([] if approve else ["MR_REJECTED"]),
-                    detail=json.dumps({"note": note}),
-                    reviewer=reviewer,
-                    created_at=self.p.clock(),
-                )
-            )
-            return self.application_view(application)
 
     # ------------------------------------------------------------ 7. contract, sign, payout
 

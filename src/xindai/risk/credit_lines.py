@@ -20,17 +20,21 @@ from sqlalchemy.orm import Session
 
 from xindai.errors import InvalidValue, XindaiError
 from xindai.money import Fen, format_yuan
-from xindai.origination.applications import in_progress, new_application, record_offer
+from xindai.origination.applications import (
+    active_product,
+    in_progress,
+    new_application,
+    record_offer,
+)
 from xindai.origination.declared import Declared
 from xindai.origination.identity import check_age
 from xindai.origination.purposes import parse_purpose
 from xindai.platform import Platform
-from xindai.products.model import Product
 from xindai.risk.history import histories, history
 from xindai.risk.precredit import ACTIVE, CLOSED, FROZEN, active_blacklist_hits
 from xindai.security import audit
 from xindai.store import repository as repo
-from xindai.store.models import Borrower, ProductRecord
+from xindai.store.models import Borrower
 from xindai.store.models_origination import Application, BankCard, DecisionRecord
 from xindai.store.models_risk import CreditLine
 
@@ -145,18 +149,6 @@ def credit_line_views(
     return [_view(line, outstanding[line.borrower_id].open_principal_fen, today) for line in lines]
 
 
-def _active_product(session: Session, code: str) -> Product:
-    # the same rule as the journey's apply: the newest active version of the code
-    record = session.scalars(
-        select(ProductRecord)
-        .where(ProductRecord.code == code, ProductRecord.status == "active")
-        .order_by(ProductRecord.version.desc())
-    ).first()
-    if record is None:
-        raise InvalidValue("product", code, "is not an active product", "不是在售产品")
-    return repo.load_product(session, record.code, record.version)
-
-
 class CreditLineService:
     """Viewing, drawing on, freezing and unfreezing credit lines; one transaction per call."""
 
@@ -218,7 +210,7 @@ class CreditLineService:
                 raise CreditLineError(
                     "KYC_REQUIRED", "verify your identity first", "请先完成实名认证"
                 )
-            product = _active_product(session, product_code)
+            product = active_product(session, product_code)
             product.schedule_terms(amount_fen, term, today)  # the product's amount and term
             if borrower.birth_date is not None:
                 check_age(borrower.birth_date, today, product.age_min, product.age_max)
