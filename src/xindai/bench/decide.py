@@ -347,13 +347,20 @@ def run_decide_bench(
             population=population,
         )
         from xindai.risk.backtest import backtest
+        from xindai.risk.engine.store import record
 
+        with sessions.begin() as session:  # a candidate version: the score cut-off raised
+            registry = service.registry(session)
+            _, candidate, event = registry.create(
+                stricter_graph(), actor="bench", at=now.isoformat(), notes="bench candidate"
+            )
+            record(session, event, candidate)
         with sessions() as session:
             registry = service.registry(session)
             live = registry.version(registry.champion or 1)
             report = backtest(
                 session,
-                candidate=live,
+                candidate=candidate,
                 live=live,
                 start=now.date(),
                 end=now.date(),
@@ -362,6 +369,21 @@ def run_decide_bench(
         result.backtest = report.to_json()
         sessions.kw["bind"].dispose()
         return result
+
+
+def stricter_graph() -> dict[str, Any]:
+    """The default strategy with its reject cut-off raised from 520 to 545 points."""
+    from xindai.risk.default_strategy import default_strategy_graph
+
+    graph = default_strategy_graph()
+    for node in graph["nodes"]:
+        for rule in node.get("content", {}).get("rules", []):
+            for key, cell in list(rule.items()):
+                if cell == "< 520":
+                    rule[key] = "< 545"
+                elif cell == "[520..560)":
+                    rule[key] = "[545..560)"
+    return graph
 
 
 def median(values: list[float]) -> float:

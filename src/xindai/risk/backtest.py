@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -46,19 +45,29 @@ class SideStats:
     outcomes: Counter[str] = field(default_factory=Counter)
     grades: Counter[str] = field(default_factory=Counter)
     approved_fen: int = 0
-    expected_loss_fen: Decimal = Decimal(0)
+    expected_loss_fen: int = 0
     outcome_known: int = 0
     bad: int = 0
 
     def add(self, decision: Decision, known: bool, bad: bool) -> None:
+        self.count(
+            decision.outcome,
+            decision.grade,
+            decision.approved_amount_fen,
+            decision.expected_loss_fen,
+            known,
+            bad,
+        )
+
+    def count(
+        self, outcome: str, grade: str, approved_fen: int, loss_fen: int, known: bool, bad: bool
+    ) -> None:
         self.applications += 1
-        self.outcomes[decision.outcome] += 1
-        self.grades[decision.grade] += 1
-        if decision.outcome == APPROVE:
-            amount = decision.approved_amount_fen
-            self.approved_fen += amount
-            lgd = Decimal(str(decision.grade_terms.get("lgd", "0.9")))
-            self.expected_loss_fen += decision.pd * lgd * amount
+        self.outcomes[outcome] += 1
+        self.grades[grade] += 1
+        if outcome == APPROVE:
+            self.approved_fen += approved_fen
+            self.expected_loss_fen += loss_fen
             if known:
                 self.outcome_known += 1
                 self.bad += bad
@@ -78,7 +87,7 @@ class SideStats:
     @property
     def expected_loss_rate(self) -> float:
         """Expected loss as a share of the amount approved (PD × LGD, amount-weighted)."""
-        return float(self.expected_loss_fen / self.approved_fen) if self.approved_fen else 0.0
+        return self.expected_loss_fen / self.approved_fen if self.approved_fen else 0.0
 
     @property
     def bad_rate(self) -> float | None:
@@ -94,7 +103,7 @@ class SideStats:
             "reject_rate": round(self.rate(REJECT), 6),
             "grades": dict(sorted(self.grades.items())),
             "approved_fen": self.approved_fen,
-            "expected_loss_fen": int(self.expected_loss_fen),
+            "expected_loss_fen": self.expected_loss_fen,
             "expected_loss_rate": round(self.expected_loss_rate, 6),
             "outcome_known": self.outcome_known,
             "bad": self.bad,
@@ -134,7 +143,10 @@ class BacktestReport:
         }
 
 
-Row = tuple[int, str, tuple[str, int], bool, bool]  # app id, inputs JSON, product, known, bad
+Stored = tuple[str | None, str | None, str, str | None, int | None, int | None]
+"""A stored decision's strategy hash, model version, outcome, grade, amount and loss."""
+Row = tuple[int, str, tuple[str, int], bool, bool, Stored]
+"""Application id, inputs (JSON), product, outcome known, bad, the stored decision."""
 
 
 def load_rows(session: Session, start: date, end: date) -> Iterator[Row]:
@@ -147,6 +159,12 @@ def load_rows(session: Session, start: date, end: date) -> Iterator[Row]:
             Application.product_version,
             Loan.status,
             Loan.max_dpd,
+            DecisionRecord.strategy_hash,
+            DecisionRecord.model_version,
+            DecisionRecord.outcome,
+            DecisionRecord.grade,
+            DecisionRecord.approved_amount_fen,
+            DecisionRecord.expected_loss_fen,
         )
         .join(Application, Application.id == DecisionRecord.application_id)
         .outerjoin(Loan, Loan.id == Application.loan_id)
@@ -160,10 +178,10 @@ def load_rows(session: Session, start: date, end: date) -> Iterator[Row]:
         .order_by(DecisionRecord.id)
         .execution_options(yield_per=CHUNK)
     )
-    for app_id, inputs, code, version, status, max_dpd in session.execute(query):
+    for app_id, inputs, code, version, status, max_dpd, *stored in session.execute(query):
         bad = status == LoanStatus.WRITTEN_OFF.value or (max_dpd or 0) > BAD_DPD
         known = bad or status == LoanStatus.SETTLED.value
-        yield app_id, inputs or "{}", (code, version), known, bad
+        yield app_id, inputs or "{}", (code, version), known, bad, tuple(stored)
 
 
 # ---------------------------------------------------------------- the workers' side
@@ -184,25 +202,43 @@ def _init(candidate: StrategyVersion, live: StrategyVersion, products: dict[Any,
 
 
 def _decide_chunk(rows: Sequence[Row]) -> tuple[SideStats, SideStats, Counter[tuple[str, str]]]:
+    """Both sides of a chunk. The live side reuses a stored decision made by the live version
+    and the loaded model (a replay gives the same result) and decides the rest again."""
     from xindai.risk.service import request_from_inputs
 
     products = _state["products"]
+    engine, scorer = _state["engine"], _state["scorer"]
+    candidate_version: StrategyVersion = _state["candidate"]
+    live_version: StrategyVersion = _state["live"]
     requests = [
-        request_from_inputs(str(app_id), json.loads(inputs), products[product])
-        for app_id, inputs, product, _, _ in rows
+        request_from_inputs(str(row[0]), json.loads(row[1]), products[row[2]]) for row in rows
     ]
-    sides = []
-    for key in ("candidate", "live"):
-        version: StrategyVersion = _state[key]
-        sides.append(
-            decide_many(requests, version=version, engine=_state["engine"], scorer=_state["scorer"])
+    reuse = [row[5][0] == live_version.content_hash and row[5][1] == scorer.version for row in rows]
+    candidates = decide_many(requests, version=candidate_version, engine=engine, scorer=scorer)
+    if candidate_version.content_hash == live_version.content_hash:
+        redo = candidates
+    else:
+        redone = decide_many(
+            [r for r, again in zip(requests, reuse, strict=True) if not again],
+            version=live_version,
+            engine=engine,
+            scorer=scorer,
         )
+        pending = iter(redone)
+        redo = [None if again else next(pending) for again in reuse]  # type: ignore[misc]
     candidate, live = SideStats("candidate"), SideStats("live")
     swaps: Counter[tuple[str, str]] = Counter()
-    for row, cand, now in zip(rows, sides[0], sides[1], strict=True):
-        candidate.add(cand, row[3], row[4])
-        live.add(now, row[3], row[4])
-        swaps[(now.outcome, cand.outcome)] += 1
+    for row, cand, again, now in zip(rows, candidates, reuse, redo, strict=True):
+        known, bad = row[3], row[4]
+        candidate.add(cand, known, bad)
+        if again or now is None:
+            _, _, outcome, grade, amount, loss = row[5]
+            live.count(outcome, grade or "", amount or 0, loss or 0, known, bad)
+            live_outcome = outcome
+        else:
+            live.add(now, known, bad)
+            live_outcome = now.outcome
+        swaps[(live_outcome, cand.outcome)] += 1
     return candidate, live, swaps
 
 

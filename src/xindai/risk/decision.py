@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from xindai.money import Fen
@@ -69,6 +69,14 @@ class Decision:
     timings_us: dict[str, float] = field(default_factory=dict)
     hits: tuple[dict[str, Any], ...] = ()
     grade_terms: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def expected_loss_fen(self) -> Fen:
+        """PD × LGD × the approved amount (a year's expected loss, fen; 0 unless approved)."""
+        if self.outcome != APPROVE or not self.approved_amount_fen:
+            return 0
+        lgd = Decimal(str(self.grade_terms.get("lgd", "0.9")))
+        return int((self.pd * lgd * self.approved_amount_fen).to_integral_value(ROUND_HALF_UP))
 
 
 def _customer_reasons(hits: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -167,7 +175,7 @@ def _conclude(
         strategy=chosen.label,
         strategy_hash=chosen.content_hash,
         model_version=model_version,
-        inputs=dict(request.features),
+        inputs=request.features if isinstance(request.features, dict) else dict(request.features),
         score=score,
         pd=pd,
         grade=grade,

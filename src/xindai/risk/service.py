@@ -239,6 +239,7 @@ class DecisionService:
             "pd": str(decision.pd),
             "grade": decision.grade,
             "approved_amount_fen": decision.approved_amount_fen,
+            "expected_loss_fen": decision.expected_loss_fen,
             "rate": None if decision.pricing is None else str(decision.pricing.rate),
             "micros": int(decision.timings_us["total"]),
             "created_at": now,

@@ -191,6 +191,7 @@ class DecisionRecord(Base):
     pd: Mapped[str | None] = mapped_column(String(16))
     grade: Mapped[str | None] = mapped_column(String(4))
     approved_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    expected_loss_fen: Mapped[int | None] = mapped_column(BigInteger)  # PD × LGD × approved
     rate: Mapped[str | None] = mapped_column(String(16))
     micros: Mapped[int | None] = mapped_column(Integer)  # time to decide
 

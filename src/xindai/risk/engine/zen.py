@@ -19,6 +19,7 @@ import zen
 from xindai.errors import XindaiError
 from xindai.risk.engine.strategy import StrategyVersion
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DURATION = re.compile(r"^([0-9.]+)\s*(ns|µs|us|ms|s)$")
 _UNIT_US = {"ns": 0.001, "µs": 1.0, "us": 1.0, "ms": 1000.0, "s": 1_000_000.0}
 
@@ -101,11 +102,18 @@ class CompiledStrategy:
         )
         self._engine.create_decision(version.graph_json).validate()  # fail on a bad graph now
         self._node_types = {n["id"]: n["type"] for n in version.graph["nodes"]}
+        # every name the graph could read: a feature it never mentions is not passed in
+        # (zen copies the whole context through each node; 80 features cost twice 30)
+        self._names = frozenset(_NAME.findall(version.graph_json))
+
+    def _trim(self, context: dict[str, Any]) -> dict[str, Any]:
+        names = self._names
+        return {k: v for k, v in context.items() if k in names}
 
     def evaluate_batch(self, contexts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The outputs of many contexts in one call, without traces (back-testing)."""
         results = self._engine.evaluate_batch(
-            [{"key": self._KEY, "context": c} for c in contexts], {"trace": False}
+            [{"key": self._KEY, "context": self._trim(c)} for c in contexts], {"trace": False}
         )
         outputs: list[dict[str, Any]] = []
         for result in results:
@@ -120,7 +128,7 @@ class CompiledStrategy:
     def evaluate(self, context: dict[str, Any], *, trace: bool = True) -> EngineResult:
         started = time.perf_counter()
         try:
-            response = self._engine.evaluate(self._KEY, context, {"trace": trace})
+            response = self._engine.evaluate(self._KEY, self._trim(context), {"trace": trace})
         except RuntimeError as exc:
             detail = str(exc).split("\n", 1)[0]
             with contextlib.suppress(ValueError):

@@ -350,6 +350,7 @@ def upgrade() -> None:
         sa.Column("pd", sa.String(length=16), nullable=True),
         sa.Column("grade", sa.String(length=4), nullable=True),
         sa.Column("approved_amount_fen", sa.BigInteger(), nullable=True),
+        sa.Column("expected_loss_fen", sa.BigInteger(), nullable=True),
         sa.Column("rate", sa.String(length=16), nullable=True),
         sa.Column("micros", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
