@@ -9,6 +9,7 @@ import json
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -34,8 +35,16 @@ OPEN_STATES = ("deciding", "review", "approved", "signed", "disbursing")
 
 def quote_of(product: Product, amount_fen: Fen, term: int, start: date) -> dict[str, Any]:
     """The schedule and annualised cost the borrower sees (stable JSON)."""
+    quote: dict[str, Any] = json.loads(_quote_text(product, amount_fen, term, start))
+    return quote
+
+
+@lru_cache(maxsize=4096)
+def _quote_text(product: Product, amount_fen: Fen, term: int, start: date) -> str:
+    # a pure function of immutable inputs: offers repeat (amounts on the product's steps,
+    # rates to a basis point, one start date a day), and the exact IRR is the costly part
     schedule = build_schedule(product.schedule_terms(amount_fen, term, start))
-    return schedule_json(schedule, annualised_cost(schedule))
+    return json.dumps(schedule_json(schedule, annualised_cost(schedule)), ensure_ascii=False)
 
 
 def _ip_hash(cipher: PiiCipher, ip: str | None) -> str | None:

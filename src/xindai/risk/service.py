@@ -51,6 +51,14 @@ from xindai.store.models import Borrower
 from xindai.store.models_origination import Application, DecisionRecord
 
 ENGINE_PATH = "engine"
+
+
+def business_date(session: Session) -> date | None:
+    """The business date read with one driver statement (a fresh session: nothing pending)."""
+    rows = fetch(session, "SELECT value FROM system_state WHERE key = ?", (repo.BUSINESS_DATE_KEY,))
+    return date.fromisoformat(rows[0][0]) if rows else None
+
+
 BUREAU_UNAVAILABLE = ("BU_UNAVAILABLE", "需人工复核 Needs a manual review")
 
 
@@ -299,14 +307,19 @@ class DecisionService:
         for _ in range(2):
             now = self.p.clock()
             with self.p.sessions.begin() as session:
-                application = session.get(Application, application_id, with_for_update=True)
-                if application is None or application.status != "deciding":
+                found = session.execute(
+                    select(Application, Borrower)
+                    .join(Borrower, Borrower.id == Application.borrower_id)
+                    .where(Application.id == application_id)
+                    .with_for_update(of=Application)
+                ).first()
+                if found is None or found[0].status != "deciding":
                     raise DecisionNotFound(
                         f"application {application_id} is not waiting for a decision",
                         f"申请 {application_id} 不在待决策状态",
                     )
-                borrower = session.get(Borrower, application.borrower_id)
-                assert borrower is not None and borrower.id_number_hash is not None
+                application, borrower = found
+                assert borrower.id_number_hash is not None
                 if bureau is None:
                     bureau = cached_report(
                         session,
@@ -319,7 +332,7 @@ class DecisionService:
                     product = self.product(
                         session, application.product_code, application.product_version
                     )
-                    today = repo.get_business_date(session) or now.date()
+                    today = business_date(session) or now.date()
                     decision, _ = self.decide_application(
                         session,
                         application,

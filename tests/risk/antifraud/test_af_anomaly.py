@@ -123,3 +123,30 @@ def test_bad_input_is_rejected(model: AnomalyModel) -> None:
         AnomalyModel.fit(population(100).assign(age=np.nan))
     with pytest.raises(InvalidValue):
         AnomalyModel.fit(population(100).assign(age="old"))
+
+
+def test_one_record_scores_as_the_vectorised_frame() -> None:
+    """`score` (plain floats, one record) and `score_frame` (NumPy) are the same arithmetic."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {
+            "a": rng.normal(10, 2, 400),
+            "b": rng.exponential(3, 400),
+            "c": rng.integers(0, 50, 400).astype(float),
+        }
+    )
+    model = AnomalyModel.fit(frame)
+    probes = pd.DataFrame(
+        {
+            "a": np.concatenate([rng.normal(10, 2, 200), rng.normal(10, 30, 100)]),
+            "b": np.concatenate([rng.exponential(3, 200), rng.exponential(40, 100)]),
+            "c": rng.integers(-100, 200, 300).astype(float),
+        }
+    )
+    vectorised = model.score_frame(probes)
+    for i, row in enumerate(probes.to_dict("records")):
+        assert abs(model.score(row) - float(vectorised[i])) < 1e-9, (i, row)
+    assert vectorised.max() == 1.0 and vectorised.min() < 0.5  # both ends are exercised
