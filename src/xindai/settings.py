@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     bureau_cache_days: int = 30  # a person's credit report is reused this long
     review_sla_minutes: int = 120  # manual review must decide within this
     credit_line_days: int = 180  # a pre-granted credit line lasts this long
+    scorecard_model: str = ""  # a model file from `xindai scorecard fit` (default: the shipped one)
     blocked_regions: str = ""  # province codes (ID digits 1-2) not served, comma-separated
 
     def key_bytes(self, name: str) -> bytes:

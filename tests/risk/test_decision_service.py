@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
@@ -212,3 +213,43 @@ def test_planted_fraud_signals_are_features_and_reasons(platform: Platform) -> N
     assert features["graph_applicants_1hop"] >= 1  # contacts are other borrowers' phones
     assert gathered.scorecard_inputs["requested_amount"] == application.amount_fen / 100
     assert too_old is None  # the cache keeps a report for 30 days
+
+
+def test_without_the_bureau_nobody_is_approved_automatically(
+    session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    """The bureau cannot be reached and nothing is cached: decisions still come, none of
+    them an automatic approval (review with BU_UNAVAILABLE instead)."""
+    from sqlalchemy import delete
+
+    from xindai.store.models_risk import BureauReportCache
+
+    offline = settings.model_copy(update={"providers_url": "http://127.0.0.1:9"})
+    platform = Platform.from_settings(offline, sessions=session_factory, clock=lambda: NOW)
+    bootstrap(session_factory, cipher=platform.cipher, today=NOW.date())
+    population = build_population(platform, 10, seed=SEED + 3, now=NOW)
+    with session_factory.begin() as session:
+        session.execute(delete(BureauReportCache))
+    decisions = [platform.decisions.decide_pending(a) for a in population.applications]
+    assert not any(d.outcome == APPROVE for d in decisions)
+    assert all(d.outcome == REJECT or "BU_UNAVAILABLE" in d.reason_codes for d in decisions)
+    with session_factory() as session:
+        details = [json.loads(d) for d in session.scalars(select(DecisionRecord.detail))]
+    assert {d["bureau"]["source"] for d in details} == {"unavailable"}
+
+
+def test_the_scorecard_is_a_configured_artifact(
+    session_factory: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    from xindai.errors import InvalidValue
+    from xindai.risk.scorecard.default_model import DEFAULT_MODEL_PATH, load_default_model
+    from xindai.risk.service import DecisionService
+
+    copy = tmp_path / "model.json"
+    copy.write_text(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    configured = settings.model_copy(update={"scorecard_model": str(copy)})
+    platform = Platform.from_settings(configured, sessions=session_factory, clock=lambda: NOW)
+    assert DecisionService(platform).scorer.version == load_default_model().version
+    missing = settings.model_copy(update={"scorecard_model": str(tmp_path / "nope.json")})
+    with pytest.raises(InvalidValue, match="scorecard_model"):
+        DecisionService(Platform.from_settings(missing, sessions=session_factory))

@@ -82,8 +82,8 @@ def build_population(
     cipher = platform.cipher
     n = applications
     today = now.date()
-    phones = [make_phone(f"bench-{seed}-{i}") for i in range(n)]
-    ids = [make_id_number(f"bench-{seed}-{i}") for i in range(n)]
+    phones = _unique(make_phone, seed, n)
+    ids = _unique(make_id_number, seed, n)
     # one phone per person; 2 % share a device with someone (a family, or a fraud farm)
     devices = [
         f"dev-{seed}-{rng.randrange(n // 50 + 1)}-shared"
@@ -147,16 +147,24 @@ def build_population(
                     "first_seen_at": first,
                 }
             )
-        while len([c for c in contacts if c["borrower_id"] == bid]) < 2:
-            extra = make_phone(f"stranger-{seed}-{i}-{len(contacts)}")
+        for seq in range(len(friends) + 1, 3):  # the rest: people who never borrowed
+            extra = make_phone(f"stranger-{seed}-{i}-{seq}")
             contacts.append(
                 {
                     "borrower_id": bid,
-                    "seq": len([c for c in contacts if c["borrower_id"] == bid]) + 1,
+                    "seq": seq,
                     "name_enc": cipher.encrypt("name", "联系人"),
                     "phone_enc": cipher.encrypt("phone", extra),
                     "phone_hash": cipher.lookup_hash("phone", extra),
                     "relation": "friend",
+                }
+            )
+            links.append(
+                {
+                    "value_hash": contacts[-1]["phone_hash"],
+                    "borrower_id": bid,
+                    "link": "contact_phone",
+                    "first_seen_at": first,
                 }
             )
         cards.append(
@@ -270,6 +278,21 @@ def build_population(
             )
             ids_out.extend(result.scalars().all())
     return Population(n, sorted(ids_out), time.perf_counter() - started)
+
+
+def _unique(make: Callable[[str], str], seed: int, n: int) -> list[str]:
+    """`n` distinct made-up identifiers (a collision draws again with another salt)."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for i in range(n):
+        salt = 0
+        value = make(f"bench-{seed}-{i}")
+        while value in seen:
+            salt += 1
+            value = make(f"bench-{seed}-{i}-{salt}")
+        seen.add(value)
+        out.append(value)
+    return out
 
 
 def _unique_links(links: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -156,8 +156,7 @@ def _conclude(
             )
         if limit.limit_fen < request.product.amount_min_fen:
             post_rules.append(("LM_BELOW_MIN", REJECT, "额度不足 Credit limit too low"))
-        if outcome == APPROVE:
-            post_rules.extend((code, REVIEW, text) for code, text in request.review_codes)
+        post_rules.extend((code, REVIEW, text) for code, text in request.review_codes)
     for code, action, customer in post_rules:
         hits.append({"code": code, "action": action, "customer": customer})
         fired.append(FiredRule("定价定额 Pricing and limit", "post", code, customer, len(fired)))

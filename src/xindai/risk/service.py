@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xindai.errors import XindaiError
+from xindai.errors import InvalidValue, XindaiError
 from xindai.origination.applications import record_offer
 from xindai.platform import Platform
 from xindai.products.model import Product
@@ -81,6 +81,23 @@ def ensure_default_strategy(session: Session, name: str, *, actor: str, at: str)
     record(session, promoted)
 
 
+def _configured_model(path: str) -> Scorer:
+    """The scorecard the strategy reads: a fitted model file, or the shipped default."""
+    if not path:
+        return load_default_model()
+    from pathlib import Path
+
+    from xindai.risk.scorecard.model import ScorecardModel
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidValue(
+            "scorecard_model", path, f"cannot be read ({exc.strerror})", "无法读取模型文件"
+        ) from None
+    return ScorecardModel.from_json(text, source=path)
+
+
 @dataclass(frozen=True, slots=True)
 class StoredDecision:
     record_id: int
@@ -103,7 +120,7 @@ class DecisionService:
         self.p = platform
         self.name = platform.settings.strategy_name
         self.engine = StrategyEngine()
-        self.scorer: Scorer = scorer or load_default_model()
+        self.scorer: Scorer = scorer or _configured_model(platform.settings.scorecard_model)
         self.anomaly_model = default_anomaly_model()
         self.params = params
         self.blocked_regions = frozenset(
