@@ -242,19 +242,6 @@ def _decide_chunk(rows: Sequence[Row]) -> tuple[SideStats, SideStats, Counter[tu
     return candidate, live, swaps
 
 
-def _decide_task(
-    task: tuple[StrategyVersion, StrategyVersion, dict[Any, Product], Sequence[Row]],
-) -> tuple[SideStats, SideStats, Counter[tuple[str, str]]]:
-    """A worker's chunk: (re)initialise for these versions if they are new to it."""
-    candidate, live, products, rows = task
-    known = _state.get("candidate"), _state.get("live")
-    if known != (candidate, live):
-        _init(candidate, live, products)
-    else:
-        _state["products"].update(products)
-    return _decide_chunk(rows)
-
-
 def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
     chunk: list[Row] = []
     for row in rows:
@@ -278,36 +265,30 @@ def backtest(
 ) -> BacktestReport:
     """Run `candidate` and `live` over the stored applications decided in [start, end]."""
     started = time.perf_counter()
-    pool = None
-    if workers > 1:
-        # workers start (import, load the model) while this process reads the rows
+    rows = list(load_rows(session, start, end))
+    products = {key: repo.load_product(session, *key) for key in {row[2] for row in rows}}
+    report = BacktestReport(SideStats(candidate.label), SideStats(live.label))
+
+    def merge(part: tuple[SideStats, SideStats, Counter[tuple[str, str]]]) -> None:
+        report.candidate.merge(part[0])
+        report.live.merge(part[1])
+        report.swaps.update(part[2])
+        if progress is not None:
+            progress(part[0].applications)
+
+    chunks = list(_chunks(iter(rows)))
+    if workers <= 1 or len(rows) < IN_PROCESS_BELOW:
+        _init(candidate, live, products)
+        for chunk in chunks:
+            merge(_decide_chunk(chunk))
+        report.workers = 1
+    else:
         context = multiprocessing.get_context("spawn")  # zen's runtime must not be forked
-        pool = context.Pool(workers)
-    try:
-        rows = list(load_rows(session, start, end))
-        products = {key: repo.load_product(session, *key) for key in {row[2] for row in rows}}
-        report = BacktestReport(SideStats(candidate.label), SideStats(live.label))
-
-        def merge(part: tuple[SideStats, SideStats, Counter[tuple[str, str]]]) -> None:
-            report.candidate.merge(part[0])
-            report.live.merge(part[1])
-            report.swaps.update(part[2])
-            if progress is not None:
-                progress(part[0].applications)
-
-        chunks = list(_chunks(iter(rows)))
-        if pool is None or len(rows) < IN_PROCESS_BELOW:
-            _init(candidate, live, products)
-            for chunk in chunks:
-                merge(_decide_chunk(chunk))
-            report.workers = 1
-        else:
-            tasks = [(candidate, live, products, chunk) for chunk in chunks]
-            for part in pool.imap_unordered(_decide_task, tasks):
+        with context.Pool(workers, _init, (candidate, live, products)) as pool:
+            for part in pool.imap_unordered(_decide_chunk, chunks):
                 merge(part)
-            report.workers = workers
-    finally:
-        if pool is not None:
-            pool.terminate()
+            pool.close()
+            pool.join()
+        report.workers = workers
     report.seconds = time.perf_counter() - started
     return report
