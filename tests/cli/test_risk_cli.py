@@ -182,3 +182,55 @@ def test_strategy_lifecycle(capsys, database, tmp_path) -> None:
         ("promote", 2, "bob"),
         ("rollback", 1, "carol"),
     ]
+
+
+def test_explain_replay_and_backtest_from_the_command_line(capsys, tmp_path, monkeypatch) -> None:
+    """Decisions made on a database, then the risk team's commands on it."""
+    from datetime import datetime
+
+    from xindai.bench.decide import build_population, stricter_graph
+    from xindai.bootstrap import bootstrap
+    from xindai.platform import Platform
+    from xindai.settings import Settings, override_settings
+
+    url = f"sqlite:///{tmp_path / 'decisions.db'}"
+    migrate.upgrade(url)
+    now = datetime(2026, 11, 28, 10)
+    settings = Settings(database_url=url, data_dir=tmp_path)
+    with override_settings(settings):
+        sessions = session_factory(make_engine(url))
+        platform = Platform.from_settings(settings, sessions=sessions, clock=lambda: now)
+        bootstrap(sessions, cipher=platform.cipher, today=now.date())
+        population = build_population(platform, 30, seed=9, now=now)
+        for application_id in population.applications:
+            platform.decisions.decide_pending(application_id)
+        monkeypatch.setenv("COLUMNS", "200")
+        graph = tmp_path / "stricter.json"
+        graph.write_text(json.dumps(stricter_graph()), encoding="utf-8")
+        db = ("--database", url)
+        first = str(population.applications[0])
+        code, out, _ = run(capsys, "risk", "explain", first, *db)
+        assert code == 0 and "origination@v1" in out and "命中规则" in out
+        code, out, _ = run(capsys, "risk", "explain", first, "--json", *db)
+        assert json.loads(out)["decisions"][0]["path"] == "engine"
+        code, out, _ = run(capsys, "risk", "replay", first, *db)
+        assert code == 0 and "identical" in out
+        code, _, err = run(capsys, "risk", "explain", "999999", *db)
+        assert code == 2 and "999999" in err
+        code, out, _ = run(
+            capsys, "risk", "strategy", "create", "--name", "origination", "--file", str(graph),
+            "--actor", "risk1", *db,
+        )  # fmt: skip
+        assert code == 0
+        code, out, _ = run(
+            capsys, "risk", "backtest", "--strategy", "2", "--from", "2026-11-28",
+            "--to", "2026-11-28", "--json", *db,
+        )  # fmt: skip
+        report = json.loads(out)
+        assert code == 0 and report["applications"] == 30
+        assert report["candidate"]["reject_rate"] >= report["live"]["reject_rate"]
+        code, out, _ = run(
+            capsys, "risk", "backtest", "--strategy", "2", "--from", "2026-11-28",
+            "--to", "2026-11-01", *db,
+        )  # fmt: skip
+        assert code == 2
