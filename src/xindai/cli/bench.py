@@ -77,6 +77,7 @@ def decide(
     back = result.backtest
     table.add_row(
         "回溯/秒 Back-test applications/s",
-        f"{back['applications_per_second']:,} ({back['workers']} workers, {back['seconds']} s)",
+        f"{back['applications_per_second']:,} ({back['workers']} workers, {back['seconds']} s;"
+        f" {back['steady_applications_per_second']:,}/s once started)",
     )
     console.print(table)

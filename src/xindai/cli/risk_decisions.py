@@ -227,7 +227,8 @@ def backtest(
         console.print(f"  {swap['live']} → {swap['candidate']}: {swap['count']}")
     console.print(
         f"{report.applications} applications in {report.seconds:.2f} s "
-        f"({report.per_second:,.0f}/s, {report.workers} worker(s))"
+        f"({report.per_second:,.0f}/s, {report.workers} worker(s);"
+        f" {report.steady_per_second:,.0f}/s once the workers were up)"
     )
 
 

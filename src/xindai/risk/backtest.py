@@ -118,6 +118,8 @@ class BacktestReport:
     swaps: Counter[tuple[str, str]] = field(default_factory=Counter)  # (live, candidate)
     seconds: float = 0.0
     workers: int = 1
+    steady_applications: int = 0  # decided after the first chunk came back
+    steady_seconds: float = 0.0  # … and how long they took (workers' start-up excluded)
 
     @property
     def applications(self) -> int:
@@ -126,6 +128,14 @@ class BacktestReport:
     @property
     def per_second(self) -> float:
         return self.applications / self.seconds if self.seconds else 0.0
+
+    @property
+    def steady_per_second(self) -> float:
+        """Throughput once the workers are up (None of the start-up: importing, loading the
+        model, compiling the strategies); equals `per_second` in-process."""
+        if not self.steady_seconds:
+            return self.per_second
+        return self.steady_applications / self.steady_seconds
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +149,7 @@ class BacktestReport:
             ],
             "seconds": round(self.seconds, 3),
             "applications_per_second": round(self.per_second),
+            "steady_applications_per_second": round(self.steady_per_second),
             "workers": self.workers,
         }
 
@@ -285,8 +296,14 @@ def backtest(
     else:
         context = multiprocessing.get_context("spawn")  # zen's runtime must not be forked
         with context.Pool(workers, _init, (candidate, live, products)) as pool:
+            first: float | None = None
             for part in pool.imap_unordered(_decide_chunk, chunks):
                 merge(part)
+                if first is None:
+                    first = time.perf_counter()
+                else:
+                    report.steady_applications += part[0].applications
+            report.steady_seconds = time.perf_counter() - (first or started)
             pool.close()
             pool.join()
         report.workers = workers
