@@ -65,6 +65,9 @@ def test_review_queue_then_repay_then_credit_line_draw(stack: Stack) -> None:
             json={"request": "请上传近三个月工资流水 / payslips for three months"},
         )
     )
+    # the borrower gets a text (an approved template) and reads the request in the app
+    texts = [m for m in stack.sim.control.outbox("13400000001") if "补充资料" in m["text"]]
+    assert len(texts) == 1 and "工资流水" not in texts[0]["text"]
     asked = ok(
         stack.api.get(f"/api/v1/borrower/applications/{application_id}/more-info", headers=auth)
     )

@@ -11,6 +11,7 @@ audit entry. The rules and errors are in `review_rules`, the views in `review_vi
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xindai.errors import InvalidValue
+from xindai.errors import InvalidValue, XindaiError
 from xindai.money import Fen, format_yuan
 from xindai.origination.applications import record_offer
 from xindai.platform import Platform
@@ -66,6 +67,8 @@ from xindai.store.db import transaction
 from xindai.store.models import Borrower
 from xindai.store.models_origination import Application, Contact, DecisionRecord
 from xindai.store.models_risk import ReviewTask
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "AlreadyDecided",
@@ -302,7 +305,25 @@ class ReviewService:
             before = self._state(task)
             task.status, task.info_request, task.info_reply = MORE_INFO, text, None
             self._audit(session, reviewer, "review.ask_more", task, before, now, ip, request=text)
-            return views.task_view(task, now, with_texts=True)
+            view = views.task_view(task, now, with_texts=True)
+            mobile = session.scalar(
+                select(Borrower.mobile_enc)
+                .join(Application, Application.borrower_id == Borrower.id)
+                .where(Application.id == application_id)
+            )
+        self._tell_borrower(mobile)
+        return view
+
+    def _tell_borrower(self, mobile_enc: str | None) -> None:
+        """An SMS that the application needs more (an approved template: the reviewer's own
+        words are in the app, never in a text message). Not sending it fails nothing."""
+        if not mobile_enc:
+            return
+        try:
+            phone = self.p.cipher.decrypt("phone", mobile_enc)
+            self.p.providers.sms.send(phone, "REVIEW_MORE_INFO", {})
+        except XindaiError as exc:
+            _log.warning("review: the more-info SMS was not sent (%s)", exc.code)
 
     def reply(self, borrower_id: int, application_id: int, text: str) -> dict[str, Any]:
         """The borrower's answer: the task goes back to the queue, unclaimed, due a full SLA

@@ -32,6 +32,7 @@ TEMPLATES: dict[str, str] = {
     + "您的借款将于{due_date}到期，应还{amount}元，请保持银行卡余额充足。",
     "REPAYMENT_RECEIVED": PLATFORM_SIGN + "已收到您的还款{amount}元，感谢您的支持。",
     "OVERDUE_NOTICE": PLATFORM_SIGN + "您的借款已逾期{days}天，应还{amount}元，请尽快还款。",
+    "REVIEW_MORE_INFO": PLATFORM_SIGN + "您的借款申请需要补充资料，请打开App查看并提交。",
     "PAY_CARD_VERIFY": "【{channel}】您正在绑定尾号{card_tail}的银行卡，验证码{code}，"
     "5分钟内有效。",
 }
