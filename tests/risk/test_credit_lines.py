@@ -12,12 +12,13 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from xindai.api.app import create_app
 from xindai.bootstrap import bootstrap
 from xindai.errors import InvalidValue, XindaiError
+from xindai.origination.agreements import REGISTRATION_AGREEMENTS, agreement
 from xindai.platform import Platform
 from xindai.risk.credit_lines import (
     CREDIT_LINE_PATH,
@@ -29,7 +30,13 @@ from xindai.risk.precredit import run_precredit
 from xindai.security import audit, tokens
 from xindai.settings import Settings
 from xindai.store.models import Borrower, Loan
-from xindai.store.models_origination import Application, BankCard, DecisionRecord
+from xindai.store.models_origination import (
+    AgreementAcceptance,
+    Application,
+    BankCard,
+    Contact,
+    DecisionRecord,
+)
 from xindai.store.models_risk import BlacklistRecord, CreditLine
 
 TODAY = date(2025, 3, 1)
@@ -103,6 +110,27 @@ def add_borrower(session: Session, platform: Platform, name: str) -> tuple[int, 
         created_at=NOW,
     )
     session.add(card)
+    for code in REGISTRATION_AGREEMENTS:  # the journey's earlier steps: agreements, contacts
+        session.add(
+            AgreementAcceptance(
+                borrower_id=borrower.id,
+                code=code.value,
+                version=agreement(code).version,
+                accepted_at=NOW,
+            )
+        )
+    for seq in (1, 2):
+        contact = f"1390000{seq:04d}"
+        session.add(
+            Contact(
+                borrower_id=borrower.id,
+                seq=seq,
+                name_enc=platform.cipher.encrypt("name", "联系人"),
+                phone_enc=platform.cipher.encrypt("phone", contact),
+                phone_hash=platform.cipher.lookup_hash("phone", contact),
+                relation="friend",
+            )
+        )
     for k in range(2):
         add_loan(session, borrower.id, status="settled", closed_on=date(2024, 7, 1 + k))
     session.flush()
@@ -252,6 +280,13 @@ def test_kyc_and_missing_line(world: World, session_factory: sessionmaker[Sessio
     with session_factory.begin() as session:
         session.execute(update(Borrower).values(kyc_status="none"))
     assert refused(world).code == "KYC_REQUIRED"
+    with session_factory.begin() as session:
+        session.execute(update(Borrower).values(kyc_status="verified"))
+        session.execute(delete(Contact).where(Contact.seq == 2))
+    assert refused(world).code == "CONTACTS_REQUIRED"  # a draw is an application too
+    with session_factory.begin() as session:
+        session.execute(delete(AgreementAcceptance))
+    assert refused(world).code == "AGREEMENTS_REQUIRED"
     with pytest.raises(CreditLineNotFound):
         world.service.draw(
             world.borrower_id + 1000,

@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xindai.errors import InvalidValue
+from xindai.errors import InvalidValue, XindaiError
 from xindai.money import Fen
+from xindai.origination.agreements import REGISTRATION_AGREEMENTS, agreement
 from xindai.origination.declared import Declared
+from xindai.origination.identity import check_age
 from xindai.origination.purposes import LoanPurpose
 from xindai.products.cost import annualised_cost
 from xindai.products.disclosure import schedule_json
@@ -27,7 +29,7 @@ from xindai.schedules.reference import build_schedule
 from xindai.security.pii import PiiCipher
 from xindai.store import repository as repo
 from xindai.store.models import Borrower, ProductRecord
-from xindai.store.models_origination import Application, BankCard
+from xindai.store.models_origination import AgreementAcceptance, Application, BankCard, Contact
 
 OPEN_STATES = ("deciding", "review", "approved", "signed", "disbursing")
 """An application in one of these is in progress: a borrower has at most one."""
@@ -68,6 +70,65 @@ def active_product(session: Session, code: str) -> Product:
     if record is None:
         raise InvalidValue("product", code, "is not an active product", "不是在售产品")
     return repo.load_product(session, record.code, record.version)
+
+
+class NotReady(XindaiError):
+    """The borrower cannot apply yet: a step of the journey is missing or out of order."""
+
+    def __init__(self, code: str, en: str, zh: str):
+        super().__init__(en, zh, code=code)
+
+
+def require_agreements(session: Session, borrower_id: int) -> None:
+    """The current versions of the registration agreements are accepted."""
+    accepted = set(
+        session.execute(
+            select(AgreementAcceptance.code, AgreementAcceptance.version).where(
+                AgreementAcceptance.borrower_id == borrower_id
+            )
+        ).all()
+    )
+    missing = [
+        c.value for c in REGISTRATION_AGREEMENTS if (c.value, agreement(c).version) not in accepted
+    ]
+    if missing:
+        raise NotReady(
+            "AGREEMENTS_REQUIRED",
+            f"accept the current {', '.join(missing)} first",
+            "请先同意最新版本的用户协议和个人信息授权书",
+        )
+
+
+def require_kyc(borrower: Borrower) -> None:
+    if borrower.kyc_status != "verified":
+        raise NotReady("KYC_REQUIRED", "verify your identity first", "请先完成实名认证")
+
+
+def ready_to_apply(
+    session: Session, borrower: Borrower, product: Product, card_id: int, today: date
+) -> BankCard:
+    """Everything a new application (or a draw on a credit line) needs of the borrower:
+    agreements, real name, age within the product's range, two emergency contacts, the card
+    their own and verified, no other application in progress. Returns the card."""
+    require_agreements(session, borrower.id)
+    require_kyc(borrower)
+    assert borrower.birth_date is not None
+    check_age(borrower.birth_date, today, product.age_min, product.age_max)
+    contacts = session.scalars(select(Contact.seq).where(Contact.borrower_id == borrower.id)).all()
+    if len(contacts) < 2:
+        raise NotReady(
+            "CONTACTS_REQUIRED", "add at least two emergency contacts", "请至少添加两位紧急联系人"
+        )
+    card = session.get(BankCard, card_id)
+    if card is None or card.borrower_id != borrower.id:
+        raise repo.NotFound("card not found", "银行卡不存在")
+    if card.status != "verified":
+        raise NotReady("CARD_NOT_VERIFIED", "the card is not verified", "银行卡未验证")
+    if in_progress(session, borrower.id) is not None:
+        raise NotReady(
+            "APPLICATION_IN_PROGRESS", "an application is already in progress", "已有进行中的申请"
+        )
+    return card
 
 
 def in_progress(session: Session, borrower_id: int) -> int | None:

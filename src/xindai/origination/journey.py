@@ -25,13 +25,15 @@ from xindai.errors import InvalidValue, XindaiError
 from xindai.integrations.ports import CallbackEvent, CallbackEventType
 from xindai.integrations.signing import verify_callback
 from xindai.money import format_yuan
-from xindai.origination.agreements import REGISTRATION_AGREEMENTS, agreement
+from xindai.origination.agreements import agreement
 from xindai.origination.applications import (
     active_product,
-    in_progress,
     new_application,
     offered_amount,
     offered_product,
+    ready_to_apply,
+    require_agreements,
+    require_kyc,
 )
 from xindai.origination.cards import parse_card
 from xindai.origination.contacts import validate_contacts
@@ -187,18 +189,7 @@ class OriginationService:
         ]
 
     def _require_agreements(self, session: Session, borrower_id: int) -> None:
-        accepted = {(a["code"], a["version"]) for a in self._accepted(session, borrower_id)}
-        missing = [
-            c.value
-            for c in REGISTRATION_AGREEMENTS
-            if (c.value, agreement(c).version) not in accepted
-        ]
-        if missing:
-            raise JourneyError(
-                "AGREEMENTS_REQUIRED",
-                f"accept the current {', '.join(missing)} first",
-                "请先同意最新版本的用户协议和个人信息授权书",
-            )
+        require_agreements(session, borrower_id)
 
     # ------------------------------------------------------------ 3. real name
 
@@ -272,8 +263,7 @@ class OriginationService:
             }
 
     def _require_kyc(self, borrower: Borrower) -> None:
-        if borrower.kyc_status != "verified":
-            raise JourneyError("KYC_REQUIRED", "verify your identity first", "请先完成实名认证")
+        require_kyc(borrower)
 
     # ------------------------------------------------------------ 4. contacts
 
@@ -413,40 +403,23 @@ class OriginationService:
         offer, manual review, or reject) in one transaction; the credit report is fetched
         (or read from the cache) before, outside the transaction."""
         loan_purpose = parse_purpose(purpose)
-        with self.p.sessions() as session:
+        with self.p.sessions() as session:  # refuse early: no paid bureau query for nothing
             borrower = self._borrower(session, borrower_id)
-            self._require_kyc(borrower)
+            ready_to_apply(
+                session,
+                borrower,
+                active_product(session, product_code),
+                card_id,
+                self._today(session),
+            )
             session.expunge(borrower)
         decisions = self.p.decisions
         bureau = decisions.lookup_bureau(borrower, self.p.clock())
         with self.p.sessions.begin() as session:
             borrower = self._borrower(session, borrower_id)
-            self._require_agreements(session, borrower_id)
-            self._require_kyc(borrower)
             product = active_product(session, product_code)
             today = self._today(session)
-            assert borrower.birth_date is not None
-            check_age(borrower.birth_date, today, product.age_min, product.age_max)
-            contacts = session.scalars(
-                select(Contact.seq).where(Contact.borrower_id == borrower_id)
-            ).all()
-            if len(contacts) < 2:
-                raise JourneyError(
-                    "CONTACTS_REQUIRED",
-                    "add at least two emergency contacts",
-                    "请至少添加两位紧急联系人",
-                )
-            card = session.get(BankCard, card_id)
-            if card is None or card.borrower_id != borrower_id:
-                raise _not_found("card", "银行卡")
-            if card.status != "verified":
-                raise JourneyError("CARD_NOT_VERIFIED", "the card is not verified", "银行卡未验证")
-            if in_progress(session, borrower_id) is not None:
-                raise JourneyError(
-                    "APPLICATION_IN_PROGRESS",
-                    "an application is already in progress",
-                    "已有进行中的申请",
-                )
+            card = ready_to_apply(session, borrower, product, card_id, today)
             now = self.p.clock()
             application = new_application(
                 session,

@@ -22,12 +22,11 @@ from xindai.errors import InvalidValue, XindaiError
 from xindai.money import Fen, format_yuan
 from xindai.origination.applications import (
     active_product,
-    in_progress,
     new_application,
+    ready_to_apply,
     record_offer,
 )
 from xindai.origination.declared import Declared
-from xindai.origination.identity import check_age
 from xindai.origination.purposes import parse_purpose
 from xindai.platform import Platform
 from xindai.risk.history import histories, history
@@ -35,7 +34,7 @@ from xindai.risk.precredit import ACTIVE, CLOSED, FROZEN, active_blacklist_hits
 from xindai.security import audit
 from xindai.store import repository as repo
 from xindai.store.models import Borrower
-from xindai.store.models_origination import Application, BankCard, DecisionRecord
+from xindai.store.models_origination import Application, DecisionRecord
 from xindai.store.models_risk import CreditLine
 
 CREDIT_LINE_PATH = "credit_line"
@@ -206,27 +205,9 @@ class CreditLineService:
             borrower = session.get(Borrower, borrower_id)
             if borrower is None:
                 raise CreditLineNotFound()
-            if borrower.kyc_status != "verified":
-                raise CreditLineError(
-                    "KYC_REQUIRED", "verify your identity first", "请先完成实名认证"
-                )
             product = active_product(session, product_code)
             product.schedule_terms(amount_fen, term, today)  # the product's amount and term
-            if borrower.birth_date is not None:
-                check_age(borrower.birth_date, today, product.age_min, product.age_max)
-            card = session.get(BankCard, card_id)
-            if card is None or card.borrower_id != borrower_id:
-                raise repo.NotFound("card not found", "银行卡不存在")
-            if card.status != "verified":
-                raise CreditLineError(
-                    "CARD_NOT_VERIFIED", "the card is not verified", "银行卡未验证"
-                )
-            if in_progress(session, borrower_id) is not None:
-                raise CreditLineError(
-                    "APPLICATION_IN_PROGRESS",
-                    "an application is already in progress",
-                    "已有进行中的申请",
-                )
+            card = ready_to_apply(session, borrower, product, card_id, today)
             past = history(session, borrower_id)
             if past.open_dpd > 0:
                 raise CreditLineError(
