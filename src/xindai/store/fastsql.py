@@ -7,7 +7,7 @@ own style) and timestamps normalised per dialect."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -45,3 +45,49 @@ def fetch(session: Session, sql: str, params: Sequence[Any] = ()) -> list[Any]:
 def as_datetime(value: Any) -> datetime:
     """A timestamp read by `fetch` (SQLite hands back text)."""
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def execute(session: Session, sql: str, params: Sequence[Any] = ()) -> int:
+    """Run a statement that returns no rows (UPDATE, DELETE …); the number of rows it hit."""
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "sqlite":
+        params = tuple(p.strftime(_SQLITE_TIME) if isinstance(p, datetime) else p for p in params)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_for_driver(sql, dialect.paramstyle), tuple(params))
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+_TYPES: dict[Any, tuple[tuple[str, type[Any]], ...]] = {}
+
+
+def _python_types(model: type[Any]) -> tuple[tuple[str, type[Any]], ...]:
+    found = _TYPES.get(model)
+    if found is None:
+        found = _TYPES[model] = tuple((c.name, c.type.python_type) for c in model.__table__.columns)
+    return found
+
+
+def columns_of(model: type[Any]) -> list[str]:
+    """The column names of an ORM model's table, in table order."""
+    return [name for name, _ in _python_types(model)]
+
+
+def detached(model: type[Any], values: Sequence[Any]) -> Any:
+    """A transient instance of `model` from a row of all its columns in table order, read by
+    `fetch` (SQLite's text dates and integer booleans turned back into Python values) — to
+    read and to pass on, never to add to a session."""
+    converted: dict[str, Any] = {}
+    for (name, kind), value in zip(_python_types(model), values, strict=True):
+        if value is not None and not isinstance(value, kind):
+            if kind is datetime:
+                value = datetime.fromisoformat(str(value))
+            elif kind is date:
+                value = date.fromisoformat(str(value))
+            elif kind is bool:
+                value = bool(value)
+        converted[name] = value
+    return model(**converted)
