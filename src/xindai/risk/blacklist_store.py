@@ -22,7 +22,7 @@ from xindai.risk.antifraud.blacklist import BlacklistEntry, BlacklistKind
 from xindai.risk.antifraud.identifiers import normalise_identifier
 from xindai.security._support import db_time, lock_key
 from xindai.security.pii import PiiCipher, mask_card, mask_id, mask_phone, redact
-from xindai.store.fastsql import as_datetime, fetch, placeholders
+from xindai.store.fastsql import as_datetime, fetch, in_list
 from xindai.store.models_risk import BlacklistRecord
 from xindai.store.repository import NotFound
 
@@ -359,13 +359,14 @@ def active_entries(
     if not wanted:
         return []
     # a driver statement: this runs in every credit decision (see `store.fastsql`)
+    test, params = in_list(session, wanted)
     records = fetch(
         session,
         "SELECT kind, value_hash, reason, created_by, created_at, expires_at, removed_at"
-        f" FROM blacklist WHERE value_hash IN {placeholders(len(wanted))} AND created_at <= ?"
+        f" FROM blacklist WHERE value_hash {test} AND created_at <= ?"
         " AND (removed_at IS NULL OR removed_at > ?) AND (expires_at IS NULL OR expires_at > ?)"
         " ORDER BY created_at, id",
-        (*wanted, at, at, at),
+        (*params, at, at, at),
     )
     entries: list[BlacklistEntry] = []
     for kind, value_hash, reason, created_by, added, expires, removed in records:

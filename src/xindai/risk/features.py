@@ -38,7 +38,7 @@ from xindai.risk.antifraud import (
 from xindai.risk.blacklist_store import active_entries
 from xindai.risk.history import BorrowerHistory, histories
 from xindai.risk.pricing import term_years
-from xindai.store.fastsql import as_datetime, fetch, placeholders
+from xindai.store.fastsql import as_datetime, fetch, in_list, union_of
 from xindai.store.models import Borrower
 from xindai.store.models_origination import Application
 
@@ -93,13 +93,13 @@ def _relation_graph(
     """The graph two hops out from the borrower (two queries), their neighbours' ids, and
     the first sighting of each of the borrower's own identifiers by anyone."""
     # one IN over a UNION (an OR of two INs defeats the index on PostgreSQL)
-    extra = "".join(" UNION ALL SELECT ?" for _ in own_values)
+    extra, extra_params = union_of(session, own_values)
     hop1_rows = fetch(
         session,
         f"{_LINK_COLUMNS} WHERE value_hash IN"
         f" (SELECT value_hash FROM identity_links WHERE borrower_id = ?{extra})"
         f" LIMIT {MAX_NEIGHBOURS}",
-        (borrower_id, *own_values),
+        (borrower_id, *extra_params),
     )
     first_seen: dict[str, datetime] = {}
     for value, _, _, seen in hop1_rows:
@@ -109,13 +109,13 @@ def _relation_graph(
     hop1 = {row[1] for row in hop1_rows} - {borrower_id}
     rows = list(hop1_rows)
     if hop1:
-        ids = sorted(hop1)
+        test, params = in_list(session, sorted(hop1))
         rows.extend(
             fetch(
                 session,
                 f"{_LINK_COLUMNS} WHERE value_hash IN (SELECT value_hash FROM identity_links"
-                f" WHERE borrower_id IN {placeholders(len(ids))}) LIMIT {MAX_NEIGHBOURS}",
-                ids,
+                f" WHERE borrower_id {test}) LIMIT {MAX_NEIGHBOURS}",
+                params,
             )
         )
     graph = RelationGraph.from_links((str(other), link, value) for value, other, link, _ in rows)
@@ -210,13 +210,13 @@ def gather(
     # the neighbours' flags: blacklisted (ID or phone) or overdue now — one query
     people: list[Any] = []
     if neighbours:
-        ids = sorted(neighbours)
+        test, params = in_list(session, sorted(neighbours))
         people = fetch(
             session,
             "SELECT b.id, b.id_number_hash, b.mobile_hash, EXISTS (SELECT 1 FROM loans l"
             " WHERE l.borrower_id = b.id AND l.status = 'overdue')"
-            f" FROM borrowers b WHERE b.id IN {placeholders(len(ids))}",
-            ids,
+            f" FROM borrowers b WHERE b.id {test}",
+            params,
         )
     hashes = {
         h

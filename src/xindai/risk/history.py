@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from xindai.money import Fen
 from xindai.risk.reloan import DEFAULT_RELOAN_LADDER, ReloanDecision, ReloanLadder, evaluate_reloan
 from xindai.servicing.state import LoanStatus
-from xindai.store.fastsql import fetch, placeholders
+from xindai.store.fastsql import fetch, in_list
 
 _SETTLED = LoanStatus.SETTLED.value
 _OPEN = (LoanStatus.ACTIVE.value, LoanStatus.OVERDUE.value)
@@ -43,12 +43,13 @@ def histories(session: Session, borrower_ids: Iterable[int]) -> dict[int, Borrow
     wanted = list(dict.fromkeys(borrower_ids))
     if not wanted:
         return {}
+    test, params = in_list(session, wanted)
     rows = fetch(
         session,
         "SELECT borrower_id, status, max_dpd, dpd, principal_outstanding_fen FROM loans"
-        f" WHERE borrower_id IN {placeholders(len(wanted))} AND status IN (?, ?, ?)"
+        f" WHERE borrower_id {test} AND status IN (?, ?, ?)"
         " ORDER BY borrower_id, closed_on, id",
-        (*wanted, _SETTLED, *_OPEN),
+        (*params, _SETTLED, *_OPEN),
     )
     settled: dict[int, list[int]] = defaultdict(list)
     open_count: dict[int, int] = defaultdict(int)

@@ -26,6 +26,25 @@ def placeholders(count: int) -> str:
     return "(" + ",".join("?" * count) + ")"
 
 
+def in_list(session: Session, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """A membership test and its parameters: `IN (?, …)` on SQLite, `= ANY(?)` with one array
+    on PostgreSQL — there the statement's text then does not change with the list's length,
+    so the driver prepares it once instead of the server planning it on every call."""
+    if session.connection().dialect.name == "postgresql":
+        return "= ANY(?)", (list(values),)
+    return "IN " + placeholders(len(values)), tuple(values)
+
+
+def union_of(session: Session, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """` UNION ALL SELECT ?` per value (SQLite) or one ` UNION ALL SELECT unnest(?)` with an
+    array of text (PostgreSQL), to add literal strings to a sub-select."""
+    if not values:
+        return "", ()
+    if session.connection().dialect.name == "postgresql":
+        return " UNION ALL SELECT unnest(CAST(? AS text[]))", (list(values),)
+    return " UNION ALL SELECT ?" * len(values), tuple(values)
+
+
 def fetch(session: Session, sql: str, params: Sequence[Any] = ()) -> list[Any]:
     """Rows of `sql` (with `?` placeholders) run on the session's connection (and so in its
     transaction). Datetime parameters are passed in the form the dialect stores."""
