@@ -150,3 +150,68 @@ def portfolio_by_bucket(session: Session) -> list[BucketRow]:
         (BucketRow(b, int(n), int(p or 0), int(o or 0)) for b, n, p, o in rows),
         key=lambda r: order.get(r.bucket, 99),
     )
+
+
+@dataclass(frozen=True)
+class DecisionDemo:
+    """A day of applications decided by the default strategy (see `build_demo_decisions`)."""
+
+    database: str
+    decisions: int
+    outcomes: dict[str, int]
+    grades: dict[str, int]
+    reasons: list[tuple[str, int]]  # the most frequent reason codes
+    example_rejected: int | None  # an application id worth `xindai risk explain`
+    example_approved: int | None
+
+
+def build_demo_decisions(database: str, applications: int = 300, seed: int = 11) -> DecisionDemo:
+    """Load a synthetic applicant population into `database` (a fresh one) and decide every
+    application with the shipped strategy, as the borrower journey does."""
+    import tempfile
+    from collections import Counter
+    from datetime import datetime
+    from pathlib import Path
+
+    from xindai.bench.decide import build_population
+    from xindai.bootstrap import bootstrap
+    from xindai.platform import Platform
+    from xindai.settings import get_settings
+    from xindai.store.db import make_engine, session_factory
+    from xindai.store.migrate import upgrade
+
+    upgrade(database)
+    now = datetime(2026, 11, 28, 10, 0, 0)
+    settings = get_settings().model_copy(
+        update={"database_url": database, "data_dir": Path(tempfile.gettempdir())}
+    )
+    engine = make_engine(database)
+    sessions = session_factory(engine)
+    platform = Platform.from_settings(settings, sessions=sessions, clock=lambda: now)
+    bootstrap(sessions, cipher=platform.cipher, today=now.date())
+    with sessions.begin() as session:
+        repo.set_business_date(session, now.date())
+    population = build_population(platform, applications, seed=seed, now=now)
+    outcomes: Counter[str] = Counter()
+    grades: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    rejected = approved = None
+    for application_id in population.applications:
+        decision = platform.decisions.decide_pending(application_id)
+        outcomes[decision.outcome] += 1
+        grades[decision.grade] += 1
+        reasons.update(decision.reason_codes)
+        if decision.outcome == "reject" and rejected is None and len(decision.reason_codes) > 1:
+            rejected = application_id
+        if decision.outcome == "approve" and approved is None:
+            approved = application_id
+    engine.dispose()
+    return DecisionDemo(
+        database=database,
+        decisions=sum(outcomes.values()),
+        outcomes=dict(outcomes),
+        grades=dict(sorted(grades.items())),
+        reasons=reasons.most_common(6),
+        example_rejected=rejected,
+        example_approved=approved,
+    )

@@ -398,7 +398,10 @@ def test_demo_runs(capsys, tmp_path) -> None:
         "5",
         "--database",
         f"sqlite:///{tmp_path / 'demo.db'}",
+        "--decisions",
+        "40",
     )
     assert code == 0
     assert "综合年化成本" in out and "Portfolio by bucket" in out and "Balanced" in out
     assert "2500.00" in out  # the reloan ladder example
+    assert "40 笔申请的决策" in out and "approve" in out and "risk explain" in out

@@ -40,6 +40,9 @@ def demo(
             help="Database URL (default: a fresh demo.db in the data directory) / 数据库 URL",
         ),
     ] = None,
+    decisions: Annotated[
+        int, typer.Option(help="Applications to decide (0: none) / 演示决策笔数", min=0)
+    ] = 300,
 ) -> None:
     """Book a demo portfolio, run weeks of close of business with on-time, late and missing
     payers, and show the portfolio by bucket and the trial balance (演示组合)."""
@@ -113,3 +116,36 @@ def demo(
         f"复贷阶梯 Reloan ladder: history {history} → {reloan_json(evaluate_reloan(history))}"
     )
     console.print(f"[dim]More: xindai loans show 1 --database {database}[/dim]")
+    if decisions:
+        _show_decisions(console, database, decisions)
+
+
+def _show_decisions(console: Console, portfolio_database: str, applications: int) -> None:
+    """A day of applications decided by the shipped strategy, on a database of its own."""
+    from xindai.demo import build_demo_decisions
+
+    url = portfolio_database.replace("demo.db", "demo-decisions.db")
+    if url == portfolio_database or not url.startswith("sqlite:///"):
+        return  # only beside the default demo database
+    path = Path(url.removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    console.print(Rule("决策引擎 Decision engine"))
+    with console.status(f"决策 deciding {applications} applications …"):
+        result = build_demo_decisions(url, applications)
+    table = Table(title=f"{result.decisions} 笔申请的决策 Decisions (strategy origination@v1)")
+    table.add_column("结论 Outcome")
+    table.add_column("笔数 Applications", justify="right")
+    table.add_column("占比 Share", justify="right")
+    for outcome in ("approve", "review", "reject"):
+        count = result.outcomes.get(outcome, 0)
+        table.add_row(outcome, str(count), f"{count / max(1, result.decisions):.0%}")
+    console.print(table)
+    console.print(
+        "等级 Grades: " + ", ".join(f"{g} {n}" for g, n in result.grades.items())
+        + " · 常见原因 Top reasons: " + ", ".join(f"{c} {n}" for c, n in result.reasons)
+    )  # fmt: skip
+    for label, example in (("拒绝 rejected", result.example_rejected),
+                           ("通过 approved", result.example_approved)):  # fmt: skip
+        if example is not None:
+            console.print(f"[dim]Why {label}: xindai risk explain {example} --database {url}[/dim]")
