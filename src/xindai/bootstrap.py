@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from xindai import clock
 from xindai.ledger.journal import ensure_chart
 from xindai.products.catalogue import demo_products
 from xindai.risk.service import ensure_default_strategy
@@ -64,6 +65,6 @@ def bootstrap(
                         username=username,
                         password=admin_password,
                         role=role,
-                        now=datetime.now(),
+                        now=clock.now(),
                         actor="bootstrap",
                     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from xindai.clock import now as clock_now
 from xindai.integrations.http import HttpProviders
 from xindai.security.otp import OtpService
 from xindai.security.pii import PiiCipher
@@ -30,7 +31,7 @@ class Platform:
     sessions: sessionmaker[Session]
     cipher: PiiCipher
     providers: HttpProviders
-    clock: Callable[[], datetime] = datetime.now
+    clock: Callable[[], datetime] = clock_now
     otp: OtpService = field(init=False)
     loans: LoanService = field(init=False)
 
@@ -44,7 +45,7 @@ class Platform:
         settings: Settings | None = None,
         *,
         sessions: sessionmaker[Session] | None = None,
-        clock: Callable[[], datetime] = datetime.now,
+        clock: Callable[[], datetime] = clock_now,
     ) -> Platform:
         settings = settings or get_settings()
         return cls(

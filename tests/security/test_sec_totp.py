@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pyotp
 import pytest
 
+from xindai.clock import LENDER_TZ
 from xindai.security import totp
 from xindai.security.errors import TotpInvalid, TotpReplayed
 
@@ -21,8 +22,10 @@ def test_secret_and_provisioning_uri() -> None:
 
 
 def test_codes_match_pyotp() -> None:
+    """A naive time is the lender's local time (CST), whatever the host's zone."""
     secret = totp.new_secret()
-    assert totp.code_at(secret, AT) == pyotp.TOTP(secret).at(AT)
+    assert totp.code_at(secret, AT) == pyotp.TOTP(secret).at(AT.replace(tzinfo=LENDER_TZ))
+    assert totp.code_at(secret, AT.replace(tzinfo=LENDER_TZ)) == totp.code_at(secret, AT)
 
 
 @pytest.mark.parametrize("offset", [-30, 0, 30])

@@ -7,13 +7,13 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
+from xindai import clock
 from xindai.errors import XindaiError
 from xindai.platform import Platform
 from xindai.security import tokens
@@ -139,7 +139,7 @@ def idempotent(
                     scope=request.url.path[:64],
                     fingerprint=fingerprint,
                     result=json.dumps({"status": 0, "body": None}),
-                    created_at=datetime.now(),
+                    created_at=clock.now(),
                 )
             )
     except IntegrityError:

@@ -3,7 +3,6 @@ and one borrower's credit line."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xindai import clock
 from xindai.cli.context import DatabaseOption, sessions
 from xindai.dates import parse_date
 from xindai.money import format_yuan
@@ -39,7 +39,7 @@ def run(
         day = parse_date(as_of, field="--as-of")
     else:
         with factory() as session:
-            day = repo.get_business_date(session) or datetime.now().date()
+            day = repo.get_business_date(session) or clock.today()
     console = Console()
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -57,7 +57,7 @@ def run(
         summary = run_precredit(
             factory,
             as_of=day,
-            now=datetime.now(),
+            now=clock.now(),
             line_days=get_settings().credit_line_days,
             chunk_size=chunk_size,
             progress=report,
@@ -86,7 +86,7 @@ def show(
 ) -> None:
     """A borrower's credit line: limit, outstanding, available, status, expiry."""
     with sessions(database)() as session:
-        today = repo.get_business_date(session) or datetime.now().date()
+        today = repo.get_business_date(session) or clock.today()
         view = credit_line_view(session, borrower_id, today)
     table = Table(title=f"授信额度 credit line #{view.id} · borrower {view.borrower_id}")
     table.add_column("", style="bold")

@@ -4,7 +4,6 @@ roll back, champion/challenger. Every change is an event on record."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from xindai import clock
 from xindai.cli import precredit, risk_blacklist, risk_decisions, risk_review
 from xindai.cli.context import DatabaseOption, sessions
 from xindai.errors import InvalidValue
@@ -33,7 +33,7 @@ ActorOption = Annotated[str, typer.Option("--actor", help="Who does it (recorded
 
 
 def _now() -> str:
-    return datetime.now().isoformat(timespec="seconds")
+    return clock.now().isoformat(timespec="seconds")
 
 
 def _read_json(path: Path, what: str) -> Any:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xindai import clock
 from xindai.cli.context import DatabaseOption, sessions
 from xindai.cli.parse import positive_int
 from xindai.errors import InvalidValue
@@ -58,7 +59,7 @@ def add(
     database: DatabaseOption = None,
 ) -> None:
     """Put an identifier on a blacklist (only its keyed hash and a mask are stored)."""
-    now = datetime.now()
+    now = clock.now()
     with sessions(database).begin() as session:
         record = add_entry(
             session,
@@ -86,7 +87,7 @@ def remove(
     """Take an entry off its list from now on; the entry stays on record."""
     number = positive_int(entry_id, "entry id")
     with sessions(database).begin() as session:
-        record = remove_entry(session, number, actor=actor, reason=reason, now=datetime.now())
+        record = remove_entry(session, number, actor=actor, reason=reason, now=clock.now())
         typer.echo(f"removed entry {record.id}: {record.kind} {record.value_masked}")
 
 
@@ -100,7 +101,7 @@ def list_command(
     database: DatabaseOption = None,
 ) -> None:
     """Entries, newest first, with masked identifiers."""
-    now = datetime.now()
+    now = clock.now()
     table = Table(title="黑名单 Blacklist")
     for column in (
         "编号 Id",
@@ -190,7 +191,7 @@ def import_file(
             _cipher(),
             lines,
             actor=actor,
-            now=datetime.now(),
+            now=clock.now(),
             progress=lambda done: progress.update(task, completed=done),
         )
     console.print(

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, text
 
+from xindai import clock
 from xindai.cob.sql import Dialect
 from xindai.errors import InvalidValue
 from xindai.servicing.delinquency import DEFAULT_BUCKET_SCHEME, BucketScheme
@@ -40,7 +41,7 @@ class StepContext:
     business_date: date
     lo: int = 0
     hi: int = 0
-    now: datetime = field(default_factory=datetime.now)
+    now: datetime = field(default_factory=clock.now)
     bucket_scheme: BucketScheme = DEFAULT_BUCKET_SCHEME
     indexes: frozenset[str] = frozenset()  # the indexes of cob.tuning that exist
 

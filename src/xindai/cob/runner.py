@@ -26,12 +26,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from xindai import clock
 from xindai.cob.registry import (
     DEFAULT_REGISTRY,
     LAST_STEP,
@@ -295,7 +296,7 @@ def _run_day(run: _Run, day: date) -> None:
 
 
 def _insert(connection: Connection, day: date, step: str, status: str, rows: int) -> None:
-    now = datetime.now()
+    now = clock.now()
     connection.execute(
         _RUNS.insert().values(
             business_date=day,
@@ -312,7 +313,7 @@ def _finish(connection: Connection, day: date, step: str, rows: int) -> None:
     connection.execute(
         _RUNS.update()
         .where(_RUNS.c.business_date == day, _RUNS.c.step == step)
-        .values(status="done", rows=rows, finished_at=datetime.now())
+        .values(status="done", rows=rows, finished_at=clock.now())
     )
 
 

@@ -8,12 +8,14 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from xindai.clock import LENDER_TZ
+
 
 def db_time(at: datetime) -> datetime:
-    """`at` as stored in the database: a naive local time (the platform's `datetime.now()`
-    convention); an aware time is converted to the host's local zone first."""
+    """`at` as stored in the database: the lender's naive local time (see `xindai.clock`);
+    an aware time is converted to it first."""
     if at.tzinfo is not None:
-        return at.astimezone().replace(tzinfo=None)
+        return at.astimezone(LENDER_TZ).replace(tzinfo=None)
     return at
 
 

@@ -18,6 +18,7 @@ from typing import Any, Final
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Mapper, Session
 
+from xindai import clock
 from xindai.security._support import db_time
 from xindai.security.errors import AuditImmutable
 from xindai.security.pii import mask_card, mask_id, mask_name, mask_phone, redact
@@ -162,7 +163,7 @@ def record(
     now."""
     unmasked = tuple(unmasked)
     entry = AuditEvent(
-        at=db_time(at if at is not None else datetime.now()),
+        at=db_time(at if at is not None else clock.now()),
         actor=actor[:64],
         action=action[:64],
         resource=resource[:64],

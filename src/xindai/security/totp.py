@@ -14,6 +14,7 @@ from typing import Final
 
 import pyotp
 
+from xindai.clock import LENDER_TZ
 from xindai.security.errors import TotpInvalid, TotpReplayed
 
 STEP_SECONDS: Final = 30
@@ -35,7 +36,10 @@ def provisioning_uri(username: str, secret: str, *, issuer: str = ISSUER) -> str
 
 
 def time_step(at: datetime) -> int:
-    """The RFC 6238 counter of instant `at` (a naive time is the host's local time)."""
+    """The RFC 6238 counter of instant `at` (a naive time is the lender's local time, CST:
+    see `xindai.clock`)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=LENDER_TZ)
     return int(at.timestamp()) // STEP_SECONDS
 
 

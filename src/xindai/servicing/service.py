@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from xindai import clock
 from xindai.errors import InvalidValue, XindaiError
 from xindai.ledger.journal import (
     ensure_chart,
@@ -252,7 +253,7 @@ class LoanService:
                     )
                 return PostResult.from_json(record.result)
         loan, state = repo.load_state(session, loan_id, for_update=True)
-        business_date = repo.get_business_date(session) or date.today()
+        business_date = repo.get_business_date(session) or clock.today()
         draft = build(state, loan, business_date)
         txn = replace(draft, seq=loan.last_txn_seq + 1)
         rows = repo.load_log(session, loan_id)
@@ -338,7 +339,7 @@ class LoanService:
                     scope=scope,
                     fingerprint=fingerprint,
                     result=result.to_json(),
-                    created_at=datetime.now(),
+                    created_at=clock.now(),
                 )
             )
             session.flush()  # a duplicate key fails here, inside this transaction
@@ -697,7 +698,7 @@ class LoanService:
                 payload=json.dumps(payload, default=str),
                 reason=reason,
                 requested_by=requested_by,
-                requested_at=datetime.now(),
+                requested_at=clock.now(),
                 status="pending",
             )
             session.add(request)
@@ -792,4 +793,4 @@ class LoanService:
             state = booked_state(session, loan)
             for txn in effective_log(repo.log_txns(repo.load_log(session, loan_id))):
                 state, _ = apply(state, txn)
-            return refresh_status(state, repo.get_business_date(session) or date.today())
+            return refresh_status(state, repo.get_business_date(session) or clock.today())

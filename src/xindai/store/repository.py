@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xindai import clock
 from xindai.errors import XindaiError
 from xindai.products.model import Product
 from xindai.servicing.allocation import Component
@@ -289,7 +290,7 @@ def txn_row(
         reversed=False,
         idempotency_key=idempotency_key,
         actor=actor,
-        created_at=datetime.now(),
+        created_at=clock.now(),
     )
 
 
