@@ -10,10 +10,12 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from xindai.risk.scorecard.fit import Progress, fit_scorecard
 from xindai.risk.scorecard.model import ScorecardModel
-from xindai.risk.scorecard.synthetic import BAD_VALUE, FEATURES, TARGET, generate_history
+
+if TYPE_CHECKING:
+    from xindai.risk.scorecard.fit import Progress
 
 DEFAULT_MODEL_NAME = "xindai-default-scorecard"
 DEFAULT_TRAINING_ROWS = 20_000
@@ -26,6 +28,10 @@ DEFAULT_MODEL_PATH = Path(__file__).with_name(DEFAULT_MODEL_FILE)
 
 def train_default_model(progress: Progress | None = None) -> ScorecardModel:
     """Fit the default scorecard on `generate_history(20000, seed=7)` (600 at 50:1, PDO 20)."""
+    # the fitting stack (optbinning, pandas) loads only here: scoring needs none of it
+    from xindai.risk.scorecard.fit import fit_scorecard
+    from xindai.risk.scorecard.synthetic import BAD_VALUE, FEATURES, TARGET, generate_history
+
     history = generate_history(DEFAULT_TRAINING_ROWS, DEFAULT_TRAINING_SEED)
     return fit_scorecard(
         history,
