@@ -253,3 +253,38 @@ def test_the_scorecard_is_a_configured_artifact(
     missing = settings.model_copy(update={"scorecard_model": str(tmp_path / "nope.json")})
     with pytest.raises(InvalidValue, match="scorecard_model"):
         DecisionService(Platform.from_settings(missing, sessions=session_factory))
+
+
+def test_backtest_workers_read_their_own_rows_and_agree_with_one_process(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes (spawned, each reading its id ranges) give the same report as one
+    process; a period of a few hundred applications is split into several chunks."""
+    import xindai.risk.backtest as bt
+    from xindai.store.db import transaction
+
+    population = build_population(platform, 90, seed=SEED + 4, now=NOW)
+    for application_id in population.applications:
+        platform.decisions.decide_pending(application_id)
+    with platform.sessions.begin() as session:
+        registry = platform.decisions.registry(session)
+        _, candidate, event = registry.create(
+            default_strategy_graph() | {"notes": "v2"}, actor="risk", at="2026-11-28T12:00"
+        )
+        record(session, event, candidate)
+    monkeypatch.setattr(bt, "IN_PROCESS_BELOW", 0)
+    monkeypatch.setattr(bt, "CHUNK", 25)
+    with transaction(platform.sessions, read_only=True) as session:
+        live = platform.decisions.registry(session).version(1)
+        ranges, count = bt.id_ranges(session, NOW.date(), NOW.date(), 25)
+        one = bt.backtest(
+            session, candidate=candidate, live=live, start=NOW.date(), end=NOW.date(), workers=1
+        )
+        two = bt.backtest(
+            session, candidate=candidate, live=live, start=NOW.date(), end=NOW.date(), workers=2
+        )
+    assert count == 90 and len(ranges) == 4 and ranges[0][0] <= ranges[-1][1]
+    assert one.workers == 1 and two.workers == 2
+    assert two.to_json()["candidate"] == one.to_json()["candidate"]
+    assert two.to_json()["live"] == one.to_json()["live"]
+    assert dict(two.swaps) == dict(one.swaps) and two.applications == 90

@@ -156,13 +156,14 @@ def backtest(
     """Run a strategy version over stored applications and compare it with the live one."""
     from xindai.errors import InvalidValue
     from xindai.risk.backtest import backtest as run_backtest
+    from xindai.store.db import transaction
 
     first, last = parse_date(start, field="--from"), parse_date(end, field="--to")
     if last < first:
         raise InvalidValue("--to", end, "is before --from", "早于开始日期")
     platform = _platform(database)
     service = platform.decisions
-    with platform.sessions() as session:
+    with transaction(platform.sessions, read_only=True) as session:  # never a write lock
         registry = service.registry(session)
         candidate = registry.version(strategy)
         if registry.champion is None:

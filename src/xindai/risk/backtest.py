@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from xindai.products.model import Product
@@ -33,7 +33,7 @@ from xindai.store.models_origination import Application, DecisionRecord
 
 CHUNK = 2_000
 BAD_DPD = 30  # a loan more than 30 days overdue (M2+) or written off is bad
-IN_PROCESS_BELOW = 4_000  # fewer applications than this are decided without workers
+IN_PROCESS_BELOW = 40_000  # below this, starting worker processes costs more than it saves
 
 
 @dataclass
@@ -160,8 +160,34 @@ Row = tuple[int, str, tuple[str, int], bool, bool, Stored]
 """Application id, inputs (JSON), product, outcome known, bad, the stored decision."""
 
 
-def load_rows(session: Session, start: date, end: date) -> Iterator[Row]:
-    """Stored engine decisions made on `start` … `end` (inclusive) with the loan outcome."""
+def _period(start: date, end: date) -> Any:
+    return and_(
+        DecisionRecord.path == "engine",
+        DecisionRecord.inputs.is_not(None),
+        DecisionRecord.created_at >= datetime.combine(start, datetime.min.time()),
+        DecisionRecord.created_at < datetime.combine(end + timedelta(days=1), datetime.min.time()),
+    )
+
+
+def id_ranges(
+    session: Session, start: date, end: date, size: int = CHUNK
+) -> tuple[list[tuple[int, int]], int]:
+    """The stored decisions of the period as (first id, last id) ranges of `size` each, and
+    how many there are."""
+    ids = list(
+        session.scalars(
+            select(DecisionRecord.id).where(_period(start, end)).order_by(DecisionRecord.id)
+        )
+    )
+    ranges = [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
+    return ranges, len(ids)
+
+
+def load_rows(
+    session: Session, start: date, end: date, ids: tuple[int, int] | None = None
+) -> Iterator[Row]:
+    """Stored engine decisions made on `start` … `end` (inclusive), optionally only those
+    with ids in the inclusive range `ids`, with the loan outcome."""
     query = (
         select(
             DecisionRecord.application_id,
@@ -179,16 +205,12 @@ def load_rows(session: Session, start: date, end: date) -> Iterator[Row]:
         )
         .join(Application, Application.id == DecisionRecord.application_id)
         .outerjoin(Loan, Loan.id == Application.loan_id)
-        .where(
-            DecisionRecord.path == "engine",
-            DecisionRecord.inputs.is_not(None),
-            DecisionRecord.created_at >= datetime.combine(start, datetime.min.time()),
-            DecisionRecord.created_at
-            < datetime.combine(end + timedelta(days=1), datetime.min.time()),
-        )
+        .where(_period(start, end))
         .order_by(DecisionRecord.id)
         .execution_options(yield_per=CHUNK)
     )
+    if ids is not None:
+        query = query.where(DecisionRecord.id.between(*ids))
     for app_id, inputs, code, version, status, max_dpd, *stored in session.execute(query):
         bad = status == LoanStatus.WRITTEN_OFF.value or (max_dpd or 0) > BAD_DPD
         known = bad or status == LoanStatus.SETTLED.value
@@ -200,7 +222,13 @@ def load_rows(session: Session, start: date, end: date) -> Iterator[Row]:
 _state: dict[str, Any] = {}
 
 
-def _init(candidate: StrategyVersion, live: StrategyVersion, products: dict[Any, Product]) -> None:
+def _init(
+    candidate: StrategyVersion,
+    live: StrategyVersion,
+    products: dict[Any, Product],
+    database: str | None = None,
+    period: tuple[date, date] | None = None,
+) -> None:
     from xindai.risk.scorecard.default_model import load_default_model
 
     _state.update(
@@ -209,7 +237,25 @@ def _init(candidate: StrategyVersion, live: StrategyVersion, products: dict[Any,
         products=products,
         engine=StrategyEngine(),
         scorer=load_default_model(),
+        period=period,
     )
+    if database is not None:  # a worker reads its own rows: nothing large crosses a pipe
+        from xindai.store.db import make_engine, session_factory
+
+        _state["sessions"] = session_factory(make_engine(database))
+
+
+def _decide_range(ids: tuple[int, int]) -> tuple[SideStats, SideStats, Counter[tuple[str, str]]]:
+    """A worker's chunk: the stored decisions with ids in `ids`, read by the worker."""
+    start, end = _state["period"]
+    from xindai.store.db import transaction
+
+    with transaction(_state["sessions"], read_only=True) as session:
+        rows = list(load_rows(session, start, end, ids))
+        products = _state["products"]
+        for key in {row[2] for row in rows} - set(products):
+            products[key] = repo.load_product(session, *key)
+    return _decide_chunk(rows)
 
 
 def _decide_chunk(rows: Sequence[Row]) -> tuple[SideStats, SideStats, Counter[tuple[str, str]]]:
@@ -276,8 +322,6 @@ def backtest(
 ) -> BacktestReport:
     """Run `candidate` and `live` over the stored applications decided in [start, end]."""
     started = time.perf_counter()
-    rows = list(load_rows(session, start, end))
-    products = {key: repo.load_product(session, *key) for key in {row[2] for row in rows}}
     report = BacktestReport(SideStats(candidate.label), SideStats(live.label))
 
     def merge(part: tuple[SideStats, SideStats, Counter[tuple[str, str]]]) -> None:
@@ -287,17 +331,21 @@ def backtest(
         if progress is not None:
             progress(part[0].applications)
 
-    chunks = list(_chunks(iter(rows)))
-    if workers <= 1 or len(rows) < IN_PROCESS_BELOW:
+    ranges, count = id_ranges(session, start, end)
+    if workers <= 1 or count < IN_PROCESS_BELOW:
+        rows = list(load_rows(session, start, end))
+        products = {key: repo.load_product(session, *key) for key in {row[2] for row in rows}}
         _init(candidate, live, products)
-        for chunk in chunks:
+        for chunk in _chunks(iter(rows)):
             merge(_decide_chunk(chunk))
         report.workers = 1
     else:
+        database = session.get_bind().engine.url.render_as_string(hide_password=False)
         context = multiprocessing.get_context("spawn")  # zen's runtime must not be forked
-        with context.Pool(workers, _init, (candidate, live, products)) as pool:
+        setup: tuple[Any, ...] = (candidate, live, {}, database, (start, end))
+        with context.Pool(workers, _init, setup) as pool:
             first: float | None = None
-            for part in pool.imap_unordered(_decide_chunk, chunks):
+            for part in pool.imap_unordered(_decide_range, ranges):
                 merge(part)
                 if first is None:
                     first = time.perf_counter()
