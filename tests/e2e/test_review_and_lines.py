@@ -102,6 +102,11 @@ def test_review_queue_then_repay_then_credit_line_draw(stack: Stack) -> None:
     decisions = json.loads(explained.stdout)["decisions"]
     assert [d["path"] for d in decisions] == ["engine", "manual_review"]
     assert decisions[0]["outcome"] == "review" and decisions[1]["reviewer"] == "reviewer"
+    over_http = ok(
+        stack.api.get(f"/api/v1/admin/applications/{application_id}/decisions", headers=reviewer)
+    )
+    assert [d["path"] for d in over_http["decisions"]] == ["engine", "manual_review"]
+    assert over_http["decisions"][0]["detail"]["fired"]
     replayed = xindai(stack, "risk", "replay", str(application_id))
     assert replayed.returncode == 0 and "identical" in replayed.stdout, replayed.stdout
     # sign, get paid, repay in full

@@ -47,6 +47,18 @@ def applications(
         return [OriginationService.application_view(r) for r in rows]
 
 
+@router.get(
+    "/applications/{application_id}/decisions",
+    summary="Why an application was decided so: every decision with its inputs / 决策解释",
+)
+def decisions(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
+    """The engine's decision (inputs as at decision time, rules fired, score, PD, grade,
+    price and limit, reasons, versions, timings) and any reviewer's or credit line's after it;
+    the same as `xindai risk explain`."""
+    staff.need("applications.read")
+    return platform(request).decisions.explain(application_id)
+
+
 @router.post("/applications/{application_id}/review", summary="Manual review / 人工审核")
 def review(
     application_id: PathId, body: ReviewIn, staff: CurrentStaff, request: Request
