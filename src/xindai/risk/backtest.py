@@ -31,7 +31,7 @@ from xindai.store import repository as repo
 from xindai.store.models import Loan
 from xindai.store.models_origination import Application, DecisionRecord
 
-CHUNK = 2_000
+CHUNK = 500  # small chunks: the two workers finish together (measured best of 500–4,000)
 BAD_DPD = 30  # a loan more than 30 days overdue (M2+) or written off is bad
 IN_PROCESS_BELOW = 40_000  # below this, starting worker processes costs more than it saves
 
