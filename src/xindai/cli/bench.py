@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from xindai.cli.render import progress_bar
+
 app = typer.Typer(help="Benchmarks / 性能基准", no_args_is_help=True)
 
 
@@ -40,19 +42,12 @@ def decide(
     """Decide N applications with the default strategy (features from the database, cached
     bureau report, anti-fraud, rules, scorecard, pricing, decision stored), one transaction
     each; print decisions/s and p50/p99 latency; then back-test the stored decisions."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.table import Table
 
     from xindai.bench.decide import run_decide_bench
 
     console = Console()
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with progress_bar(console, transient=False) as bar:
         task = bar.add_task("决策 Deciding", total=applications - 1)
 
         def progress(_stage: str, done: int, total: int) -> None:

@@ -8,15 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
 )
 from rich.table import Table
 
+from xindai.cli.render import progress_bar
 from xindai.cob.runner import DEFAULT_PARTITION_SIZE, CobProgress, CobSummary
 from xindai.dates import parse_date
 
@@ -145,14 +142,7 @@ def run(
             current = repo.get_business_date(session)
         days = (last - current).days + 1 if last and current else 1
         console = Console()
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as progress:
+        with progress_bar(console, label="{task.description}", transient=False) as progress:
             summary = run_cob(
                 engine,
                 date=day,
@@ -213,14 +203,7 @@ def bench_cob(
     from xindai.bench.cob import render_cob_bench, run_cob_bench
 
     console = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with progress_bar(console, label="{task.description}", transient=True) as progress:
         bar = _Bar(progress, days)
         result = run_cob_bench(
             database,

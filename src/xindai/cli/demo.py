@@ -9,13 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.rule import Rule
 from rich.table import Table
 
 from xindai.cli.calc import reloan_json
 from xindai.cli.ledger import trial_balance_table
-from xindai.cli.render import schedule_table
+from xindai.cli.render import progress_bar, schedule_table
 from xindai.demo import build_demo_portfolio, portfolio_by_bucket
 from xindai.ledger.reports import trial_balance
 from xindai.money import format_yuan
@@ -66,13 +65,7 @@ def demo(
     engine = make_engine(database)
     migrate.upgrade(engine)
     sessions = session_factory(engine)
-    with Progress(
-        TextColumn("[bold]营业日 business days"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with progress_bar(console, label="[bold]营业日 business days", transient=False) as bar:
         task = bar.add_task("days", total=weeks * 7)
         summary = build_demo_portfolio(
             sessions,

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from xindai import clock
 from xindai.cli.context import DatabaseOption, sessions
+from xindai.cli.render import progress_bar
 from xindai.dates import parse_date
 from xindai.money import format_yuan
 from xindai.risk.credit_lines import credit_line_view
@@ -41,14 +41,7 @@ def run(
         with factory() as session:
             day = repo.get_business_date(session) or clock.today()
     console = Console()
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with progress_bar(console, transient=True) as progress:
         task = progress.add_task(f"预授信 pre-credit {day}", total=None)
 
         def report(event: PrecreditProgress) -> None:

@@ -1,10 +1,12 @@
-"""Rich and JSON renderings of schedules and their annualised cost."""
+"""Rich and JSON renderings of schedules and their annualised cost, and the progress bar of
+long commands."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from rich.console import Group
+from rich.console import Console, Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -71,3 +73,22 @@ def schedule_table(schedule: Schedule, cost: AnnualisedCost, title: str | None =
     elif cost.nominal > Decimal("0.24"):
         summary.append("\n超过 24% 上限 Above the 24% cap", style="bold yellow")
     return Group(table, summary)
+
+
+def progress_bar(
+    console: Console | None = None,
+    *,
+    label: str = "[progress.description]{task.description}",
+    transient: bool = True,
+    disable: bool = False,
+) -> Progress:
+    """The progress bar every long command shows: label, bar, done / total, time elapsed."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=transient,
+        disable=disable,
+    )

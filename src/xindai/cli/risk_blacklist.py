@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from xindai import clock
 from xindai.cli.context import DatabaseOption, sessions
 from xindai.cli.parse import positive_int
+from xindai.cli.render import progress_bar
 from xindai.errors import InvalidValue
 from xindai.risk.blacklist_store import (
     CSV_COLUMNS,
@@ -175,14 +175,7 @@ def import_file(
     lines = text.splitlines(keepends=True)
     console = Console()
     with (
-        Progress(
-            TextColumn("导入 Importing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
+        progress_bar(console, label="导入 Importing", transient=True) as progress,
         sessions(database).begin() as session,
     ):
         task = progress.add_task("import", total=max(len(lines) - 1, 0))

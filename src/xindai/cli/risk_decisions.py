@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 from xindai.cli.context import DatabaseOption
+from xindai.cli.render import progress_bar
 from xindai.dates import parse_date
 from xindai.money import format_yuan
 
@@ -171,13 +171,7 @@ def backtest(
                 "--strategy", strategy, "no live version to compare with", "没有线上版本"
             )
         live = registry.version(registry.champion)
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            disable=as_json,
-        ) as progress:
+        with progress_bar(disable=as_json, transient=False) as progress:
             task = progress.add_task("回溯 Back-testing", total=None)
             report = run_backtest(
                 session,

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from xindai.cli import parse
+from xindai.cli.render import progress_bar
 from xindai.errors import InvalidValue
 
 if TYPE_CHECKING:
@@ -93,15 +94,8 @@ def _load_model(path: Path) -> ScorecardModel:
 
 
 def _fit_progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,  # no control codes in logs, pipes and tests
-    )
+    # no control codes in logs, pipes and tests
+    return progress_bar(console, label="[bold]{task.description}", disable=not console.is_terminal)
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
