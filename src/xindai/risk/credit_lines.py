@@ -363,23 +363,7 @@ class CreditLineService:
                 "freeze_message_zh": why,
                 "freeze_message_en": why,
             }
-            line.status, line.detail, line.updated_at = (
-                FROZEN,
-                json.dumps(detail, ensure_ascii=False, sort_keys=True),
-                now,
-            )
-            audit.record(
-                session,
-                actor=actor,
-                action="credit_line.freeze",
-                resource="credit_line",
-                resource_id=line.id,
-                ip=ip,
-                before=before,
-                after={"status": FROZEN, "reason": why},
-                at=now,
-            )
-            return credit_line_view(session, line.borrower_id, self._today(session))
+            return self._set_status(session, line, FROZEN, detail, before, actor, why, ip, now)
 
     def unfreeze(
         self, line_id: int, actor: str, reason: str, *, ip: str | None = None
@@ -404,20 +388,32 @@ class CreditLineService:
             }
             detail = {k: v for k, v in detail.items() if not k.startswith(("frozen", "freeze"))}
             detail |= {"unfrozen_by": f"staff:{actor}", "unfrozen_at": now.isoformat()}
-            line.status, line.detail, line.updated_at = (
-                ACTIVE,
-                json.dumps(detail, ensure_ascii=False, sort_keys=True),
-                now,
-            )
-            audit.record(
-                session,
-                actor=actor,
-                action="credit_line.unfreeze",
-                resource="credit_line",
-                resource_id=line.id,
-                ip=ip,
-                before=before,
-                after={"status": ACTIVE, "reason": why},
-                at=now,
-            )
-            return credit_line_view(session, line.borrower_id, self._today(session))
+            return self._set_status(session, line, ACTIVE, detail, before, actor, why, ip, now)
+
+    def _set_status(
+        self,
+        session: Session,
+        line: CreditLine,
+        status: str,
+        detail: dict[str, Any],
+        before: dict[str, Any],
+        actor: str,
+        why: str,
+        ip: str | None,
+        now: datetime,
+    ) -> CreditLineView:
+        """A staff freeze or unfreeze: the line's new status and detail, and its audit entry."""
+        line.status, line.updated_at = status, now
+        line.detail = json.dumps(detail, ensure_ascii=False, sort_keys=True)
+        audit.record(
+            session,
+            actor=actor,
+            action="credit_line.freeze" if status == FROZEN else "credit_line.unfreeze",
+            resource="credit_line",
+            resource_id=line.id,
+            ip=ip,
+            before=before,
+            after={"status": status, "reason": why},
+            at=now,
+        )
+        return credit_line_view(session, line.borrower_id, self._today(session))

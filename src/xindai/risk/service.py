@@ -46,7 +46,7 @@ from xindai.risk.features import default_anomaly_model, gather, plain
 from xindai.risk.pricing import PricingParams
 from xindai.risk.scorecard.default_model import load_default_model
 from xindai.store import repository as repo
-from xindai.store.fastsql import columns_of, detached, execute, fetch, placeholders
+from xindai.store.fastsql import columns_of, detached, execute, fetch, param_markers
 from xindai.store.models import Borrower
 from xindai.store.models_origination import Application, DecisionRecord
 
@@ -322,7 +322,7 @@ class DecisionService:
         row = fetch(
             session,
             f"INSERT INTO decisions ({', '.join(values)})"
-            f" VALUES {placeholders(len(values))} RETURNING id",
+            f" VALUES {param_markers(len(values))} RETURNING id",
             list(values.values()),
         )
         return decision, int(row[0][0])
