@@ -37,16 +37,19 @@ OPEN_STATES = ("deciding", "review", "approved", "signed", "disbursing")
 
 def quote_of(product: Product, amount_fen: Fen, term: int, start: date) -> dict[str, Any]:
     """The schedule and annualised cost the borrower sees (stable JSON)."""
-    quote: dict[str, Any] = json.loads(_quote_text(product, amount_fen, term, start))
+    quote: dict[str, Any] = json.loads(_quote_text(product, amount_fen, term, start)[0])
     return quote
 
 
 @lru_cache(maxsize=4096)
-def _quote_text(product: Product, amount_fen: Fen, term: int, start: date) -> str:
+def _quote_text(product: Product, amount_fen: Fen, term: int, start: date) -> tuple[str, str]:
+    """The quote as stable JSON text, and its APR (what an offer stores, without parsing
+    the text again)."""
     # a pure function of immutable inputs: offers repeat (amounts on the product's steps,
     # rates to a basis point, one start date a day), and the exact IRR is the costly part
     schedule = build_schedule(product.schedule_terms(amount_fen, term, start))
-    return json.dumps(schedule_json(schedule, annualised_cost(schedule)), ensure_ascii=False)
+    quote = schedule_json(schedule, annualised_cost(schedule))
+    return json.dumps(quote, ensure_ascii=False), str(quote["apr"])
 
 
 def _ip_hash(cipher: PiiCipher, ip: str | None) -> str | None:
@@ -220,7 +223,5 @@ def record_offer(
     application.approved_amount_fen = amount_fen
     application.offered_rate = str(rate)
     offer = replace(product, annual_rate=rate)
-    quote = quote_of(offer, amount_fen, application.term, today)
+    application.quote, application.apr = _quote_text(offer, amount_fen, application.term, today)
     application.annual_rate = str(rate)
-    application.apr = quote["apr"]
-    application.quote = json.dumps(quote, ensure_ascii=False)

@@ -392,7 +392,7 @@ class OriginationService(RepaymentSteps):
                 today=today,
                 now=now,
             )
-            decision, _ = decisions.decide_application(
+            decision = decisions.decide_application(
                 session,
                 application,
                 borrower=borrower,

@@ -5,6 +5,7 @@ application within the window costs one indexed read, not a paid bureau query.""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +16,7 @@ from xindai.integrations.ports import CreditBureau
 from xindai.integrations.wire import bureau_report_from_json, bureau_report_to_json
 from xindai.risk.antifraud import BureauReport
 from xindai.security.pii import PiiCipher
-from xindai.store.fastsql import as_datetime, fetch
+from xindai.store.fastsql import as_datetime, fetch, in_list
 from xindai.store.models_risk import BureauReportCache
 
 CACHE, PROVIDER, UNAVAILABLE = "cache", "provider", "unavailable"
@@ -35,18 +36,32 @@ def cached_report(
     session: Session, cipher: PiiCipher, id_number_hash: str, now: datetime, days: int
 ) -> BureauLookup | None:
     """The cached report if fetched within `days` of `now`, else None."""
+    return cached_reports(session, cipher, [id_number_hash], now, days).get(id_number_hash)
+
+
+def cached_reports(
+    session: Session, cipher: PiiCipher, id_number_hashes: Sequence[str], now: datetime, days: int
+) -> dict[str, BureauLookup]:
+    """The fresh cached report (fetched within `days` of `now`) of each person that has
+    one, by ID number hash: one query for all."""
+    wanted = sorted(set(id_number_hashes))
+    if not wanted:
+        return {}
+    test, params = in_list(session, wanted)
     rows = fetch(
         session,
-        "SELECT fetched_at, report_enc FROM bureau_reports WHERE id_number_hash = ?",
-        (id_number_hash,),
+        "SELECT id_number_hash, fetched_at, report_enc FROM bureau_reports"
+        f" WHERE id_number_hash {test}",
+        params,
     )
-    if not rows:
-        return None
-    fetched_at, report_enc = as_datetime(rows[0][0]), rows[0][1]
-    if fetched_at < now - timedelta(days=days) or fetched_at > now:
-        return None
-    data = json.loads(cipher.decrypt("bureau", report_enc))
-    return BureauLookup(bureau_report_from_json(data), CACHE, fetched_at)
+    oldest = now - timedelta(days=days)
+    found: dict[str, BureauLookup] = {}
+    for id_number_hash, fetched, report_enc in rows:
+        fetched_at = as_datetime(fetched)
+        if oldest <= fetched_at <= now:
+            data = json.loads(cipher.decrypt("bureau", report_enc))
+            found[id_number_hash] = BureauLookup(bureau_report_from_json(data), CACHE, fetched_at)
+    return found
 
 
 def store_report(

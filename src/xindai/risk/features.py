@@ -26,6 +26,7 @@ from xindai.risk.antifraud import (
     AntifraudResult,
     ApplicationEvent,
     ApplicationSignals,
+    BlacklistEntry,
     BlacklistIndex,
     BureauReport,
     DeviceIndex,
@@ -86,88 +87,168 @@ def _yuan(fen: int | None) -> float | None:
 
 _LINK_COLUMNS = "SELECT value_hash, borrower_id, link, first_seen_at FROM identity_links"
 
+LinkRow = tuple[str, int, str, Any]
+"""An identity link: (value hash, borrower id, link kind, first seen at)."""
+Neighbourhood = tuple[RelationGraph, set[int], dict[str, datetime]]
+"""A borrower's graph two hops out, the neighbours' ids, and the first sighting of each
+identifier the borrower shares (by anyone)."""
 
-def _relation_graph(
-    session: Session, borrower_id: int, own_values: Sequence[str]
-) -> tuple[RelationGraph, set[int], dict[str, datetime]]:
-    """The graph two hops out from the borrower (two queries), their neighbours' ids, and
-    the first sighting of each of the borrower's own identifiers by anyone."""
+
+def _neighbourhood(
+    borrower_id: int, hop1: Sequence[LinkRow], hop2: Sequence[LinkRow]
+) -> Neighbourhood:
+    first_seen: dict[str, datetime] = {}
+    for value, _, _, seen in hop1:
+        seen_at = as_datetime(seen)
+        if value not in first_seen or seen_at < first_seen[value]:
+            first_seen[value] = seen_at
+    rows = [*hop1, *hop2]
+    graph = RelationGraph.from_links((str(other), link, value) for value, other, link, _ in rows)
+    neighbours = {row[1] for row in rows} - {borrower_id}
+    return graph, neighbours, first_seen
+
+
+def _relation_graph(session: Session, borrower_id: int, own_values: Sequence[str]) -> Neighbourhood:
+    """One borrower's neighbourhood, two queries, each capped at `MAX_NEIGHBOURS` rows: the
+    fallback of `_relation_graphs` when an identifier shared by very many (a hub) is in
+    the group."""
     # one IN over a UNION (an OR of two INs defeats the index on PostgreSQL)
     extra, extra_params = union_of(session, own_values)
-    hop1_rows = fetch(
+    hop1 = fetch(
         session,
         f"{_LINK_COLUMNS} WHERE value_hash IN"
         f" (SELECT value_hash FROM identity_links WHERE borrower_id = ?{extra})"
         f" LIMIT {MAX_NEIGHBOURS}",
         (borrower_id, *extra_params),
     )
-    first_seen: dict[str, datetime] = {}
-    for value, _, _, seen in hop1_rows:
-        seen_at = as_datetime(seen)
-        if value not in first_seen or seen_at < first_seen[value]:
-            first_seen[value] = seen_at
-    hop1 = {row[1] for row in hop1_rows} - {borrower_id}
-    rows = list(hop1_rows)
-    if hop1:
-        test, params = in_list(session, sorted(hop1))
-        rows.extend(
-            fetch(
-                session,
-                f"{_LINK_COLUMNS} WHERE value_hash IN (SELECT value_hash FROM identity_links"
-                f" WHERE borrower_id {test}) LIMIT {MAX_NEIGHBOURS}",
-                params,
-            )
+    others = sorted({row[1] for row in hop1} - {borrower_id})
+    hop2: list[Any] = []
+    if others:
+        test, params = in_list(session, others)
+        hop2 = fetch(
+            session,
+            f"{_LINK_COLUMNS} WHERE value_hash IN (SELECT value_hash FROM identity_links"
+            f" WHERE borrower_id {test}) LIMIT {MAX_NEIGHBOURS}",
+            params,
         )
-    graph = RelationGraph.from_links((str(other), link, value) for value, other, link, _ in rows)
-    neighbours = {row[1] for row in rows} - {borrower_id}
-    return graph, neighbours, first_seen
+    return _neighbourhood(borrower_id, hop1, hop2)
 
 
+def _relation_graphs(
+    session: Session, subjects: Sequence[tuple[int, Sequence[str]]]
+) -> list[Neighbourhood]:
+    """The neighbourhood of each (borrower id, own identifier hashes) — two queries for the
+    whole group, then each borrower's two hops walked in memory over the rows loaded: the
+    first hop is every link on a value the borrower is linked to (or gives now), the second
+    every link on a value the first hop's borrowers are linked to. The same rows the
+    per-borrower queries read; a group that reaches the row cap (a hub identifier among
+    them) is read borrower by borrower instead, each capped on its own."""
+    cap = MAX_NEIGHBOURS * len(subjects)
+    group = sorted({b for b, _ in subjects})
+    test, params = in_list(session, group)
+    extra, extra_params = union_of(session, sorted({v for _, own in subjects for v in own}))
+    rows: list[Any] = fetch(
+        session,
+        f"{_LINK_COLUMNS} WHERE value_hash IN"
+        f" (SELECT value_hash FROM identity_links WHERE borrower_id {test}{extra}) LIMIT {cap}",
+        (*params, *extra_params),
+    )
+    others = sorted({row[1] for row in rows} - set(group))
+    more: list[Any] = []
+    if others and len(rows) < cap:
+        test, params = in_list(session, others)
+        more = fetch(
+            session,
+            f"{_LINK_COLUMNS} WHERE value_hash IN (SELECT value_hash FROM identity_links"
+            f" WHERE borrower_id {test}) LIMIT {cap}",
+            params,
+        )
+    if len(rows) >= cap or len(more) >= cap:
+        return [_relation_graph(session, b, own) for b, own in subjects]
+    by_value: dict[str, list[LinkRow]] = {}
+    values_of: dict[int, set[str]] = {}
+    seen: set[tuple[str, int, str]] = set()
+    for row in (*rows, *more):
+        key = (row[0], row[1], row[2])
+        if key in seen:
+            continue
+        seen.add(key)
+        by_value.setdefault(row[0], []).append(row)
+        values_of.setdefault(row[1], set()).add(row[0])
+    out: list[Neighbourhood] = []
+    for borrower_id, own in subjects:
+        start = values_of.get(borrower_id, set()).union(own)
+        hop1 = [row for value in sorted(start) for row in by_value.get(value, ())]
+        second: set[str] = set()
+        for other in {row[1] for row in hop1} - {borrower_id}:
+            second |= values_of.get(other, set())
+        hop2 = [row for value in sorted(second) for row in by_value.get(value, ())]
+        out.append(_neighbourhood(borrower_id, hop1, hop2))
+    return out
+
+
+_IDENTIFIERS = ("id_number", "phone", "device", "ip", "card")
 _RECENT = (
     "SELECT id, created_at, id_number_hash, phone_hash, device_hash, ip_hash, card_hash"
-    " FROM applications WHERE {column} = ? AND created_at > ? AND created_at <= ?"
+    " FROM applications WHERE {column}_hash {test} AND created_at > ? AND created_at <= ?"
 )
 
 
 def _recent_applications(
-    session: Session, ids: HashedIdentifiers, as_of: datetime
-) -> tuple[VelocityIndex, DeviceIndex]:
-    """Applications in the look-back window sharing any identifier with this one (one
-    statement: a UNION of index range scans, one per identifier)."""
+    session: Session, group: Sequence[HashedIdentifiers], as_of: datetime
+) -> list[tuple[VelocityIndex, DeviceIndex]]:
+    """For each applicant, the applications in the look-back window sharing any identifier
+    with theirs — one statement for the group (a UNION of index scans, one per kind of
+    identifier), shared out in memory."""
     parts: list[str] = []
     params: list[Any] = []
-    for column, value in (
-        ("id_number_hash", ids.id_number),
-        ("phone_hash", ids.phone),
-        ("device_hash", ids.device),
-        ("ip_hash", ids.ip),
-        ("card_hash", ids.card),
-    ):
-        if value is not None:
-            parts.append(_RECENT.format(column=column))
-            params.extend((value, as_of - LOOKBACK, as_of))
-    velocity, devices = VelocityIndex(), DeviceIndex()
-    if not parts:
-        return velocity, devices
-    seen: set[int] = set()
-    for app_id, at, id_hash, phone, device, ip, card in fetch(
-        session, " UNION ALL ".join(parts), params
-    ):
-        if app_id in seen:
-            continue
-        seen.add(app_id)
-        created = as_datetime(at)
-        velocity.add(
-            ApplicationEvent(
-                at=created,
-                identifiers=HashedIdentifiers(
-                    id_number=id_hash, phone=phone, device=device, ip=ip, card=card
-                ),
-            )
-        )
-        if device is not None and id_hash is not None:
-            devices.add(DeviceObservation(at=created, device=device, id_number=id_hash))
-    return velocity, devices
+    for name in _IDENTIFIERS:
+        values = sorted({v for ids in group if (v := getattr(ids, name)) is not None})
+        if values:
+            test, listed = in_list(session, values)
+            parts.append(_RECENT.format(column=name, test=test))
+            params.extend((*listed, as_of - LOOKBACK, as_of))
+    sharing: dict[tuple[int, str], list[Any]] = {}
+    if parts:
+        unique = {row[0]: row for row in fetch(session, " UNION ALL ".join(parts), params)}
+        for row in unique.values():
+            for position, value in enumerate(row[2:]):
+                if value is not None:
+                    sharing.setdefault((position, value), []).append(row)
+    out: list[tuple[VelocityIndex, DeviceIndex]] = []
+    for ids in group:
+        velocity, devices = VelocityIndex(), DeviceIndex()
+        taken: set[int] = set()
+        for position, name in enumerate(_IDENTIFIERS):
+            value = getattr(ids, name)
+            for app_id, at, id_hash, phone, device, ip, card in sharing.get((position, value), ()):
+                if app_id in taken:
+                    continue
+                taken.add(app_id)
+                created = as_datetime(at)
+                velocity.add(
+                    ApplicationEvent(
+                        at=created,
+                        identifiers=HashedIdentifiers(
+                            id_number=id_hash, phone=phone, device=device, ip=ip, card=card
+                        ),
+                    )
+                )
+                if device is not None and id_hash is not None:
+                    devices.add(DeviceObservation(at=created, device=device, id_number=id_hash))
+        out.append((velocity, devices))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """One application to gather features for, with what the caller already holds."""
+
+    application: Application
+    borrower: Borrower
+    product: Product
+    bureau_report: BureauReport | None
+    region_code: str | None = None
 
 
 def gather(
@@ -185,60 +266,140 @@ def gather(
 ) -> Gathered:
     """Every feature of `application` as the database holds it at `as_of` (the decision
     time: rows created later are not seen)."""
-    contacts = [
-        row[0]
-        for row in fetch(
-            session,
-            "SELECT phone_hash FROM contacts WHERE borrower_id = ? ORDER BY seq",
-            (borrower.id,),
+    subject = Subject(application, borrower, product, bureau_report, region_code)
+    return gather_many(
+        session,
+        [subject],
+        as_of=as_of,
+        today=today,
+        blocked_regions=blocked_regions,
+        anomaly_model=anomaly_model,
+    )[0]
+
+
+def gather_many(
+    session: Session,
+    subjects: Sequence[Subject],
+    *,
+    as_of: datetime,
+    today: date,
+    blocked_regions: frozenset[str] = frozenset(),
+    anomaly_model: AnomalyModel | None = None,
+) -> list[Gathered]:
+    """The features of each subject as the database holds them at `as_of`, read with the
+    same seven statements whether the group holds one application or fifty (contacts,
+    cards, recent applications, two hops of links, the neighbours' flags, blacklist
+    entries, loan histories); each application's features are exactly those it would get
+    on its own."""
+    if not subjects:
+        return []
+    borrower_ids = sorted({s.borrower.id for s in subjects})
+    test, params = in_list(session, borrower_ids)
+    contacts_of: dict[int, list[str]] = {}
+    for borrower_id, phone_hash in fetch(
+        session,
+        f"SELECT borrower_id, phone_hash FROM contacts WHERE borrower_id {test}"
+        " ORDER BY borrower_id, seq",
+        params,
+    ):
+        contacts_of.setdefault(borrower_id, []).append(phone_hash)
+    card_ids = sorted({s.application.card_id for s in subjects if s.application.card_id})
+    card_status: dict[int, str] = {}
+    if card_ids:
+        test, params = in_list(session, card_ids)
+        card_status = dict(
+            fetch(session, f"SELECT id, status FROM bank_cards WHERE id {test}", params)
         )
+    identifiers = [
+        HashedIdentifiers(
+            id_number=s.application.id_number_hash,
+            phone=s.application.phone_hash,
+            device=s.application.device_hash,
+            ip=s.application.ip_hash,
+            card=s.application.card_hash,
+            contact_phones=tuple(contacts_of.get(s.borrower.id, ())),
+        )
+        for s in subjects
     ]
-    card_rows = fetch(session, "SELECT status FROM bank_cards WHERE id = ?", (application.card_id,))
-    card_status = card_rows[0][0] if card_rows else None
-    identifiers = HashedIdentifiers(
-        id_number=application.id_number_hash,
-        phone=application.phone_hash,
-        device=application.device_hash,
-        ip=application.ip_hash,
-        card=application.card_hash,
-        contact_phones=tuple(contacts),
+    recent = _recent_applications(session, identifiers, as_of)
+    graphs = _relation_graphs(
+        session,
+        [
+            (s.borrower.id, [v for v in (ids.phone, ids.device, *ids.contact_phones) if v])
+            for s, ids in zip(subjects, identifiers, strict=True)
+        ],
     )
-    velocity, devices = _recent_applications(session, identifiers, as_of)
-    own_values = [v for v in (identifiers.phone, identifiers.device, *contacts) if v is not None]
-    graph, neighbours, first_seen = _relation_graph(session, borrower.id, own_values)
 
     # the neighbours' flags: blacklisted (ID or phone) or overdue now — one query
-    people: list[Any] = []
-    if neighbours:
-        test, params = in_list(session, sorted(neighbours))
-        people = fetch(
+    everyone = sorted(set().union(*(neighbours for _, neighbours, _ in graphs)))
+    people: dict[int, tuple[str | None, str | None, bool]] = {}
+    if everyone:
+        test, params = in_list(session, everyone)
+        for other, id_hash, phone_hash, overdue in fetch(
             session,
             "SELECT b.id, b.id_number_hash, b.mobile_hash, EXISTS (SELECT 1 FROM loans l"
             " WHERE l.borrower_id = b.id AND l.status = 'overdue')"
             f" FROM borrowers b WHERE b.id {test}",
             params,
+        ):
+            people[other] = (id_hash, phone_hash, bool(overdue))
+    wanted: list[set[str]] = []
+    for ids, (_, neighbours, _) in zip(identifiers, graphs, strict=True):
+        hashes = {h for h in (ids.id_number, ids.phone, ids.device, ids.card) if h is not None}
+        hashes.update(ids.contact_phones)
+        for other in neighbours:
+            id_hash, phone_hash, _ = people.get(other, (None, None, False))
+            hashes.update(h for h in (id_hash, phone_hash) if h is not None)
+        wanted.append(hashes)
+    entries = active_entries(session, set().union(*wanted), as_of)
+    history_of = histories(session, borrower_ids)
+    return [
+        _assemble(
+            subject,
+            ids,
+            recent_indexes,
+            graph,
+            [entry for entry in entries if entry.value_hash in hashes],
+            people,
+            history_of[subject.borrower.id],
+            card_status.get(subject.application.card_id or 0),
+            as_of=as_of,
+            today=today,
+            blocked_regions=blocked_regions,
+            anomaly_model=anomaly_model,
         )
-    hashes = {
-        h
-        for h in (
-            identifiers.id_number,
-            identifiers.phone,
-            identifiers.device,
-            identifiers.card,
-            *contacts,
+        for subject, ids, recent_indexes, graph, hashes in zip(
+            subjects, identifiers, recent, graphs, wanted, strict=True
         )
-        if h is not None
-    }
-    for _, id_hash, phone_hash, _ in people:
-        hashes.update(h for h in (id_hash, phone_hash) if h is not None)
-    entries = active_entries(session, hashes, as_of)
+    ]
+
+
+def _assemble(
+    subject: Subject,
+    identifiers: HashedIdentifiers,
+    recent: tuple[VelocityIndex, DeviceIndex],
+    neighbourhood: Neighbourhood,
+    entries: list[BlacklistEntry],
+    people: Mapping[int, tuple[str | None, str | None, bool]],
+    own_history: BorrowerHistory,
+    card_status: str | None,
+    *,
+    as_of: datetime,
+    today: date,
+    blocked_regions: frozenset[str],
+    anomaly_model: AnomalyModel | None,
+) -> Gathered:
+    """One application's features from what `gather_many` read for the group."""
+    application, borrower, product = subject.application, subject.borrower, subject.product
+    graph, neighbours, first_seen = neighbourhood
     listed = {entry.value_hash for entry in entries}
-    for other, id_hash, phone_hash, overdue in people:
+    for other in neighbours:
+        id_hash, phone_hash, overdue = people.get(other, (None, None, False))
         blacklisted = id_hash in listed or phone_hash in listed
         if blacklisted or overdue:
-            graph.set_flags(str(other), blacklisted=blacklisted, overdue=bool(overdue))
-
-    own_history = histories(session, [borrower.id])[borrower.id]
+            graph.set_flags(str(other), blacklisted=blacklisted, overdue=overdue)
+    velocity, devices = recent
+    contacts = identifiers.contact_phones
     reloan = own_history.reloan()
     device_seen = first_seen.get(identifiers.device) if identifiers.device else None
     device_age_days = max(0, (as_of - device_seen).days) if device_seen else 0
@@ -259,7 +420,7 @@ def gather(
             applied_at=min(application.created_at, as_of),
             identifiers=identifiers,
             numeric_features=anomaly_inputs,
-            bureau_report=bureau_report,
+            bureau_report=subject.bureau_report,
         ),
         AntifraudContext(
             blacklist=BlacklistIndex(entries),
@@ -270,6 +431,7 @@ def gather(
         ),
         as_of,
     )
+    region_code = subject.region_code
     af = result.features
     has_report = bool(af["bureau_report_available"])
     features: dict[str, Any] = {

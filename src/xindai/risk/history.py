@@ -44,12 +44,13 @@ def histories(session: Session, borrower_ids: Iterable[int]) -> dict[int, Borrow
     if not wanted:
         return {}
     test, params = in_list(session, wanted)
+    # the statuses are picked here, not in SQL: with a status test SQLite's planner takes
+    # the status index and reads every settled loan (measured 12x slower for 16 borrowers)
     rows = fetch(
         session,
         "SELECT borrower_id, status, max_dpd, dpd, principal_outstanding_fen FROM loans"
-        f" WHERE borrower_id {test} AND status IN (?, ?, ?)"
-        " ORDER BY borrower_id, closed_on, id",
-        (*params, _SETTLED, *_OPEN),
+        f" WHERE borrower_id {test} ORDER BY borrower_id, closed_on, id",
+        params,
     )
     settled: dict[int, list[int]] = defaultdict(list)
     open_count: dict[int, int] = defaultdict(int)
@@ -57,6 +58,8 @@ def histories(session: Session, borrower_ids: Iterable[int]) -> dict[int, Borrow
     open_dpd: dict[int, int] = defaultdict(int)
     worst: dict[int, int] = defaultdict(int)
     for borrower_id, status, max_dpd, dpd, principal in rows:
+        if status != _SETTLED and status not in _OPEN:
+            continue
         worst[borrower_id] = max(worst[borrower_id], max_dpd or 0, dpd or 0)
         if status == _SETTLED:
             settled[borrower_id].append(max_dpd or 0)

@@ -64,8 +64,9 @@ from xindai.security import audit
 from xindai.security.pii import mask_id
 from xindai.store import repository as repo
 from xindai.store.db import transaction
+from xindai.store.fastsql import execute, executemany, fetch, in_list, param_markers
 from xindai.store.models import Borrower
-from xindai.store.models_origination import Application, Contact, DecisionRecord
+from xindai.store.models_origination import Application, AuditEvent, Contact, DecisionRecord
 from xindai.store.models_risk import ReviewTask
 
 _log = logging.getLogger(__name__)
@@ -105,6 +106,18 @@ def enqueue(
     if application.status not in ("deciding", "review"):
         raise NotInReview(application_id, application.status)
     application.status = "review"
+    task, entry = _queued(application_id, reasons, now, sla)
+    session.add(task)
+    session.flush()
+    session.add(entry)
+    session.flush()
+    return task
+
+
+def _queued(
+    application_id: int, reasons: Sequence[str], now: datetime, sla: timedelta
+) -> tuple[ReviewTask, AuditEvent]:
+    """A new task in the queue and the audit entry that records it."""
     task = ReviewTask(
         application_id=application_id,
         status=QUEUED,
@@ -113,10 +126,7 @@ def enqueue(
         due_at=now + sla,
         checklist="{}",
     )
-    session.add(task)
-    session.flush()
-    audit.record(
-        session,
+    entry = audit.new_entry(
         actor="decision_engine",
         action="review.enqueue",
         resource="application",
@@ -124,7 +134,57 @@ def enqueue(
         after={"reasons": list(reasons), "due_at": task.due_at},
         at=now,
     )
-    return task
+    return task, entry
+
+
+def enqueue_many(
+    session: Session,
+    referrals: Sequence[tuple[int, Sequence[str]]],
+    now: datetime,
+    sla: timedelta,
+) -> int:
+    """`enqueue` for applications still `deciding` that the caller has read and locked in
+    this transaction (a batch of decisions): (application id, reason codes) each, with one
+    status UPDATE, one look for existing tasks and one flush for all. Returns how many
+    applications moved from `deciding` to `review` (the caller rolls back on fewer); one
+    with a decided task raises `AlreadyDecided`."""
+    if not referrals:
+        return 0
+    ids = [application_id for application_id, _ in referrals]
+    test, params = in_list(session, ids)
+    existing = dict(
+        fetch(
+            session,
+            f"SELECT application_id, status FROM review_tasks WHERE application_id {test}",
+            params,
+        )
+    )
+    for application_id, status in existing.items():
+        if status not in OPEN_STATUSES:
+            raise AlreadyDecided(application_id)
+    changed = execute(
+        session,
+        f"UPDATE applications SET status = 'review', decided_at = NULL"
+        f" WHERE id {test} AND status = 'deciding'",
+        params,
+    )
+    tasks: list[list[Any]] = []
+    entries: list[AuditEvent] = []
+    for application_id, reasons in referrals:
+        if application_id not in existing:
+            task, entry = _queued(application_id, reasons, now, sla)
+            tasks.append([getattr(task, column) for column in _TASK_COLUMNS])
+            entries.append(entry)
+    executemany(session, _INSERT_TASK, tasks)
+    audit.append_many(session, entries)
+    return changed
+
+
+_TASK_COLUMNS = ("application_id", "status", "reasons", "queued_at", "due_at", "checklist")
+_INSERT_TASK = (
+    f"INSERT INTO review_tasks ({', '.join(_TASK_COLUMNS)})"
+    f" VALUES {param_markers(len(_TASK_COLUMNS))}"
+)
 
 
 # ------------------------------------------------------------------ the service

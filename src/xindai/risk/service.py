@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from xindai.origination.applications import record_offer
 from xindai.platform import Platform
 from xindai.products.model import Product
 from xindai.risk import review
-from xindai.risk.bureau_cache import UNAVAILABLE, BureauLookup, bureau_report, cached_report
+from xindai.risk.bureau_cache import UNAVAILABLE, BureauLookup, bureau_report, cached_reports
 from xindai.risk.decision import (
     APPROVE,
     DEFAULT_PRICING,
@@ -42,11 +42,18 @@ from xindai.risk.engine import StrategyEngine
 from xindai.risk.engine.registry import StrategyRegistry
 from xindai.risk.engine.store import load_registry, record
 from xindai.risk.engine.strategy import StrategyVersion
-from xindai.risk.features import default_anomaly_model, gather, plain
+from xindai.risk.features import Gathered, Subject, default_anomaly_model, gather_many, plain
 from xindai.risk.pricing import PricingParams
 from xindai.risk.scorecard.default_model import load_default_model
 from xindai.store import repository as repo
-from xindai.store.fastsql import columns_of, detached, execute, fetch, param_markers
+from xindai.store.fastsql import (
+    columns_of,
+    detached,
+    executemany,
+    fetch,
+    in_list,
+    param_markers,
+)
 from xindai.store.models import Borrower
 from xindai.store.models_origination import Application, DecisionRecord
 
@@ -64,6 +71,10 @@ BUREAU_UNAVAILABLE = ("BU_UNAVAILABLE", "需人工复核 Needs a manual review")
 
 class DecisionNotFound(XindaiError):
     code = "DECISION_NOT_FOUND"
+
+
+class DecisionConflict(XindaiError):
+    code = "DECISION_CONFLICT"
 
 
 def ensure_default_strategy(session: Session, name: str, *, actor: str, at: str) -> None:
@@ -88,9 +99,38 @@ _PENDING = (
     + ", ".join(f"a.{c}" for c in _APPLICATION_COLUMNS)
     + ", "
     + ", ".join(f"b.{c}" for c in _BORROWER_COLUMNS)
-    + " FROM applications a JOIN borrowers b ON b.id = a.borrower_id WHERE a.id = ?"
+    + " FROM applications a JOIN borrowers b ON b.id = a.borrower_id"
+    " WHERE a.id {test} AND a.status = 'deciding' ORDER BY a.id"
 )
-_STATUS = _APPLICATION_COLUMNS.index("status")
+_DECISION_COLUMNS = (
+    "application_id",
+    "path",
+    "outcome",
+    "reasons",
+    "customer_reasons",
+    "detail",
+    "inputs",
+    "strategy",
+    "strategy_hash",
+    "model_version",
+    "score",
+    "pd",
+    "grade",
+    "approved_amount_fen",
+    "expected_loss_fen",
+    "rate",
+    "micros",
+    "created_at",
+)
+_INSERT_DECISION = (
+    f"INSERT INTO decisions ({', '.join(_DECISION_COLUMNS)})"
+    f" VALUES {param_markers(len(_DECISION_COLUMNS))}"
+)
+_WRITE_OUTCOME = (
+    "UPDATE applications SET status = ?, decided_at = ?, approved_amount_fen = ?,"
+    " offered_rate = ?, annual_rate = ?, apr = ?, quote = ?"
+    " WHERE id = ? AND status = 'deciding'"
+)
 
 
 def _not_pending(application_id: int) -> DecisionNotFound:
@@ -100,33 +140,48 @@ def _not_pending(application_id: int) -> DecisionNotFound:
     )
 
 
-def _load_pending(session: Session, application_id: int) -> tuple[Application, Borrower]:
-    """The application waiting for a decision and its applicant, as read-only copies."""
-    rows = fetch(session, _PENDING, (application_id,))
-    if not rows or rows[0][_STATUS] != "deciding":
-        raise _not_pending(application_id)
+def _load_pending(
+    session: Session, application_ids: Sequence[int]
+) -> list[tuple[Application, Borrower]]:
+    """The applications among `application_ids` still waiting for a decision, with their
+    applicants, as read-only copies, in id order — one statement; on PostgreSQL the rows
+    are locked until the transaction ends, so that no one else decides them meanwhile
+    (SQLite's write transaction already excludes every other writer)."""
+    test, params = in_list(session, sorted(set(application_ids)))
+    sql = _PENDING.format(test=test)
+    if session.get_bind().dialect.name == "postgresql":
+        sql += " FOR UPDATE OF a"
     split = len(_APPLICATION_COLUMNS)
-    return detached(Application, rows[0][:split]), detached(Borrower, rows[0][split:])
+    return [
+        (detached(Application, row[:split]), detached(Borrower, row[split:]))
+        for row in fetch(session, sql, params)
+    ]
 
 
-def _write_outcome(session: Session, application: Application) -> int:
-    """Write an approval (with its offer) or a rejection of a read-only copy; 0 when the
-    application has been decided meanwhile."""
-    return execute(
+def _store_decisions(session: Session, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert decision rows (in `_DECISION_COLUMNS` order) with one statement."""
+    executemany(session, _INSERT_DECISION, rows)
+
+
+def _write_outcomes(session: Session, applications: Sequence[Application]) -> int:
+    """Write approvals (with their offers) and rejections of read-only copies, one
+    statement; returns how many rows still `deciding` it changed."""
+    return executemany(
         session,
-        "UPDATE applications SET status = ?, decided_at = ?, approved_amount_fen = ?,"
-        " offered_rate = ?, annual_rate = ?, apr = ?, quote = ?"
-        " WHERE id = ? AND status = 'deciding'",
-        (
-            application.status,
-            application.decided_at,
-            application.approved_amount_fen,
-            application.offered_rate,
-            application.annual_rate,
-            application.apr,
-            application.quote,
-            application.id,
-        ),
+        _WRITE_OUTCOME,
+        [
+            (
+                a.status,
+                a.decided_at,
+                a.approved_amount_fen,
+                a.offered_rate,
+                a.annual_rate,
+                a.apr,
+                a.quote,
+                a.id,
+            )
+            for a in applications
+        ],
     )
 
 
@@ -224,26 +279,72 @@ class DecisionService:
         bureau: BureauLookup,
         now: datetime,
         today: date,
-    ) -> tuple[Decision, int]:
-        """Decide `application` (flushed, in the caller's transaction) and store the decision;
-        returns it and the stored record's id."""
+    ) -> Decision:
+        """Decide `application` (flushed, in the caller's transaction) and store the
+        decision."""
+        return self.decide_group(
+            session, [(application, borrower, product, bureau)], now=now, today=today
+        )[0]
+
+    def decide_group(
+        self,
+        session: Session,
+        group: Sequence[tuple[Application, Borrower, Product, BureauLookup]],
+        *,
+        now: datetime,
+        today: date,
+    ) -> list[Decision]:
+        """Decide each application of `group` in the caller's transaction and store the
+        decisions: the features of all are read with the same few statements
+        (`features.gather_many`), each is decided on its own, and the decision rows are
+        written with one statement. The `features` timing of each is its share of the
+        group's reading."""
         started = time.perf_counter()
-        region = None
-        if self.blocked_regions and borrower.id_number_enc:
-            region = self.p.cipher.decrypt("id_number", borrower.id_number_enc)[:6]
-        gathered = gather(
+        subjects = [
+            Subject(application, borrower, product, bureau.report, self._region(borrower))
+            for application, borrower, product, bureau in group
+        ]
+        gathered = gather_many(
             session,
-            application,
-            borrower=borrower,
-            product=product,
+            subjects,
             as_of=now,
             today=today,
-            bureau_report=bureau.report,
             blocked_regions=self.blocked_regions,
-            region_code=region,
             anomaly_model=self.anomaly_model,
         )
-        gathered_at = time.perf_counter()
+        features_us = (time.perf_counter() - started) * 1e6 / len(group)
+        registry = self.registry(session)
+        decisions: list[Decision] = []
+        rows: list[list[Any]] = []
+        for (application, _, product, bureau), found in zip(group, gathered, strict=True):
+            decision, row = self._decide_one(
+                application, product, bureau, found, registry, now, features_us
+            )
+            decisions.append(decision)
+            rows.append(row)
+        _store_decisions(session, rows)
+        return decisions
+
+    def _region(self, borrower: Borrower) -> str | None:
+        """The applicant's region code (the ID number's first six digits) when any region
+        is blocked; None otherwise (no decryption)."""
+        if self.blocked_regions and borrower.id_number_enc:
+            return self.p.cipher.decrypt("id_number", borrower.id_number_enc)[:6]
+        return None
+
+    def _decide_one(
+        self,
+        application: Application,
+        product: Product,
+        bureau: BureauLookup,
+        gathered: Gathered,
+        registry: StrategyRegistry,
+        now: datetime,
+        features_us: float,
+    ) -> tuple[Decision, list[Any]]:
+        """One application's decision from its gathered features, and its `decisions` row
+        (in `_DECISION_COLUMNS` order)."""
+        began = time.perf_counter()
         review_codes = (BUREAU_UNAVAILABLE,) if bureau.source == UNAVAILABLE else ()
         request = DecisionRequest(
             application_id=str(application.id),
@@ -258,12 +359,11 @@ class DecisionService:
         )
         decision = decide(
             request,
-            registry=self.registry(session),
+            registry=registry,
             engine=self.engine,
             scorer=self.scorer,
             params=self.params,
         )
-        decision.timings_us["features"] = (gathered_at - started) * 1e6
         inputs = {
             "features": plain(gathered.features),
             "scorecard_inputs": plain(gathered.scorecard_inputs),
@@ -296,36 +396,31 @@ class DecisionService:
                 "limit_fen": gathered.features["reloan_limit_fen"],
             },
         }
-        decision.timings_us["total"] = (time.perf_counter() - started) * 1e6
-        detail["timings_us"] = {k: round(v, 1) for k, v in decision.timings_us.items()}
-        values = {
-            "application_id": application.id,
-            "path": ENGINE_PATH,
-            "outcome": decision.outcome,
-            "reasons": json.dumps(list(decision.reason_codes)),
-            "customer_reasons": json.dumps(list(decision.customer_reasons), ensure_ascii=False),
-            "detail": json.dumps(detail, ensure_ascii=False),
-            "inputs": json.dumps(inputs, ensure_ascii=False),
-            "strategy": decision.strategy,
-            "strategy_hash": decision.strategy_hash,
-            "model_version": decision.model_version,
-            "score": decision.score,
-            "pd": str(decision.pd),
-            "grade": decision.grade,
-            "approved_amount_fen": decision.approved_amount_fen,
-            "expected_loss_fen": decision.expected_loss_fen,
-            "rate": None if decision.pricing is None else str(decision.pricing.rate),
-            "micros": int(decision.timings_us["total"]),
-            "created_at": now,
-        }
-        # a driver statement: an ORM insert costs more than the rest of storing the decision
-        row = fetch(
-            session,
-            f"INSERT INTO decisions ({', '.join(values)})"
-            f" VALUES {param_markers(len(values))} RETURNING id",
-            list(values.values()),
-        )
-        return decision, int(row[0][0])
+        timings = decision.timings_us
+        timings["features"] = features_us
+        timings["total"] = features_us + (time.perf_counter() - began) * 1e6
+        detail["timings_us"] = {k: round(v, 1) for k, v in timings.items()}
+        row = [
+            application.id,
+            ENGINE_PATH,
+            decision.outcome,
+            json.dumps(list(decision.reason_codes)),
+            json.dumps(list(decision.customer_reasons), ensure_ascii=False),
+            json.dumps(detail, ensure_ascii=False),
+            json.dumps(inputs, ensure_ascii=False),
+            decision.strategy,
+            decision.strategy_hash,
+            decision.model_version,
+            decision.score,
+            str(decision.pd),
+            decision.grade,
+            decision.approved_amount_fen,
+            decision.expected_loss_fen,
+            None if decision.pricing is None else str(decision.pricing.rate),
+            int(timings["total"]),
+            now,
+        ]
+        return decision, row
 
     def apply_outcome(
         self,
@@ -365,62 +460,89 @@ class DecisionService:
         return found
 
     def decide_pending(self, application_id: int) -> Decision:
-        """Decide an application left in `deciding` (its creation committed, its decision
-        not: a crash in between, or a batch of applications loaded for a benchmark). One
-        transaction when the applicant's credit report is cached; otherwise the bureau is
-        asked first, outside any transaction.
+        """Decide an application left in `deciding` (see `decide_pending_many`)."""
+        found = self.decide_pending_many([application_id]).get(application_id)
+        if found is None:
+            raise _not_pending(application_id)
+        return found
 
-        The batch path of the decision, written for throughput: the application and the
-        applicant are read with one driver statement (as read-only copies) and an approval
-        or rejection written with one UPDATE guarded by the status, so that a concurrent
-        decision makes it hit nothing and this one rolls back; a referral to review goes
-        through the queue's own transaction-bound `enqueue`.
-        """
-        bureau: BureauLookup | None = None
-        for _ in range(2):
-            now = self.p.clock()
-            with self.p.sessions.begin() as session:
-                application, borrower = _load_pending(session, application_id)
-                assert borrower.id_number_hash is not None
-                if bureau is None:
-                    bureau = cached_report(
-                        session,
-                        self.p.cipher,
-                        borrower.id_number_hash,
-                        now,
-                        self.p.settings.bureau_cache_days,
-                    )
-                if bureau is not None:
-                    product = self.product(
-                        session, application.product_code, application.product_version
-                    )
-                    today = business_date(session) or now.date()
-                    decision, _ = self.decide_application(
-                        session,
+    def decide_pending_many(self, application_ids: Sequence[int]) -> dict[int, Decision]:
+        """Decide applications waiting in `deciding` — created but not decided: a crash in
+        between, applications taken in from a channel in bulk, or a benchmark's — as one
+        group, in one transaction: read with one statement, their features gathered
+        together, each decided on its own, the decisions written with one statement and
+        the outcomes with one more. Applicants whose credit report is not cached are
+        decided afterwards one by one, each after asking the bureau outside any
+        transaction. Returns the decisions by application id; an id not waiting for a
+        decision (decided meanwhile, or unknown) is left out."""
+        decided, missing = self._decide_pending_group(application_ids, {})
+        for application_id, borrower in missing:
+            lookup = self.lookup_bureau(borrower, self.p.clock())
+            more, _ = self._decide_pending_group([application_id], {application_id: lookup})
+            decided.update(more)
+        return decided
+
+    def _decide_pending_group(
+        self, application_ids: Sequence[int], reports: Mapping[int, BureauLookup]
+    ) -> tuple[dict[int, Decision], list[tuple[int, Borrower]]]:
+        """One transaction: decide those of `application_ids` still pending whose report
+        is in `reports` or cached; returns the decisions and the applicants still
+        needing the bureau."""
+        if not application_ids:
+            return {}, []
+        now = self.p.clock()
+        with self.p.sessions.begin() as session:
+            pending = _load_pending(session, application_ids)
+            cached = cached_reports(
+                session,
+                self.p.cipher,
+                [b.id_number_hash for _, b in pending if b.id_number_hash],
+                now,
+                self.p.settings.bureau_cache_days,
+            )
+            group: list[tuple[Application, Borrower, Product, BureauLookup]] = []
+            missing: list[tuple[int, Borrower]] = []
+            for application, borrower in pending:
+                report = reports.get(application.id) or cached.get(borrower.id_number_hash or "")
+                if report is None:
+                    missing.append((application.id, borrower))
+                    continue
+                product = self.product(
+                    session, application.product_code, application.product_version
+                )
+                group.append((application, borrower, product, report))
+            if not group:
+                return {}, missing
+            today = business_date(session) or now.date()
+            decisions = self.decide_group(session, group, now=now, today=today)
+            settled: list[Application] = []
+            referrals: list[tuple[int, Sequence[str]]] = []
+            for (application, _, product, _), decision in zip(group, decisions, strict=True):
+                if decision.outcome == APPROVE and decision.pricing is not None:
+                    application.decided_at = now
+                    record_offer(
                         application,
-                        borrower=borrower,
-                        product=product,
-                        bureau=bureau,
-                        now=now,
-                        today=today,
+                        product,
+                        decision.approved_amount_fen,
+                        decision.pricing.rate,
+                        today,
                     )
-                    if decision.outcome == REVIEW or (
-                        decision.outcome == APPROVE and decision.pricing is None
-                    ):
-                        persistent = session.get(Application, application_id)
-                        assert persistent is not None
-                        self.apply_outcome(
-                            session, persistent, decision, product=product, now=now, today=today
-                        )
-                        return decision
-                    self.apply_outcome(
-                        session, application, decision, product=product, now=now, today=today
-                    )
-                    if _write_outcome(session, application) != 1:
-                        raise _not_pending(application_id)  # rolls this decision back
-                    return decision
-            bureau = self.lookup_bureau(borrower, now)
-        raise AssertionError("unreachable: the second pass has a report")
+                    settled.append(application)
+                elif decision.outcome == REJECT:
+                    application.decided_at, application.status = now, "rejected"
+                    settled.append(application)
+                else:
+                    referrals.append((application.id, decision.reason_codes))
+            sla = timedelta(minutes=self.p.settings.review_sla_minutes)
+            moved = _write_outcomes(session, settled) if settled else 0
+            moved += review.enqueue_many(session, referrals, now, sla)
+            if moved != len(group):  # decided by someone else meanwhile: undo this group
+                raise DecisionConflict(
+                    "applications were decided by another process meanwhile; nothing was"
+                    " stored, try again",
+                    "申请已被其他进程决策，本批未保存，请重试",
+                )
+        return {a.id: d for (a, *_), d in zip(group, decisions, strict=True)}, missing
 
     # ------------------------------------------------------------ explain and replay
 

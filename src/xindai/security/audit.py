@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -22,6 +22,7 @@ from xindai import clock
 from xindai.security._support import db_time
 from xindai.security.errors import AuditImmutable
 from xindai.security.pii import mask_card, mask_id, mask_name, mask_phone, redact
+from xindai.store.fastsql import executemany, param_markers
 from xindai.store.models_origination import AuditEvent
 
 ENCRYPTED: Final = "<encrypted>"
@@ -161,8 +162,48 @@ def record(
     records). `before`/`after` are stored as JSON with personal data masked (`redact_state`,
     `unmasked` the fields that are not personal data despite their name); `at` defaults to
     now."""
+    entry = new_entry(
+        actor=actor,
+        action=action,
+        resource=resource,
+        resource_id=resource_id,
+        ip=ip,
+        before=before,
+        after=after,
+        at=at,
+        unmasked=unmasked,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+_COLUMNS = ("at", "actor", "action", "resource", "resource_id", "ip", "before", "after")
+_INSERT = f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES {param_markers(len(_COLUMNS))}"
+
+
+def append_many(session: Session, entries: Sequence[AuditEvent]) -> None:
+    """Append entries made by `new_entry` with one statement, in the caller's transaction
+    (a batch of decisions writes its audit trail this way)."""
+    executemany(session, _INSERT, [[getattr(e, c) for c in _COLUMNS] for e in entries])
+
+
+def new_entry(
+    *,
+    actor: str,
+    action: str,
+    resource: str,
+    resource_id: str | int | None = None,
+    ip: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+    unmasked: Iterable[str] = (),
+) -> AuditEvent:
+    """The entry `record` appends, not yet added: for a batch that adds many and flushes
+    once."""
     unmasked = tuple(unmasked)
-    entry = AuditEvent(
+    return AuditEvent(
         at=db_time(at if at is not None else clock.now()),
         actor=actor[:64],
         action=action[:64],
@@ -172,9 +213,6 @@ def record(
         before=_to_json(before, unmasked),
         after=_to_json(after, unmasked),
     )
-    session.add(entry)
-    session.flush()
-    return entry
 
 
 def events_for(

@@ -20,8 +20,6 @@ from xindai.errors import XindaiError
 from xindai.risk.engine.strategy import StrategyVersion
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_DURATION = re.compile(r"^([0-9.]+)\s*(ns|µs|us|ms|s)$")
-_UNIT_US = {"ns": 0.001, "µs": 1.0, "us": 1.0, "ms": 1000.0, "s": 1_000_000.0}
 
 
 class StrategyEvaluationError(XindaiError):
@@ -44,13 +42,7 @@ class FiredRule:
 class EngineResult:
     outputs: dict[str, Any]
     fired: tuple[FiredRule, ...]
-    node_micros: tuple[tuple[str, float], ...]
     total_micros: float
-
-
-def _micros(text: Any) -> float:
-    match = _DURATION.match(str(text or "").strip())
-    return float(match.group(1)) * _UNIT_US[match.group(2)] if match else 0.0
 
 
 def _rows(trace_data: Any) -> list[dict[str, Any]]:
@@ -139,14 +131,9 @@ class CompiledStrategy:
             ) from None
         elapsed = (time.perf_counter() - started) * 1e6
         raw_trace = response.get("trace") or {}
-        node_micros = tuple(
-            (str(n.get("name")), _micros(n.get("performance")))
-            for n in sorted(raw_trace.values(), key=lambda n: n.get("order", 0))
-        )
         return EngineResult(
             outputs=response.get("result") or {},
             fired=fired_rules(raw_trace, self._node_types) if trace else (),
-            node_micros=node_micros,
             total_micros=elapsed,
         )
 
