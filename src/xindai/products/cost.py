@@ -105,6 +105,34 @@ def _npv_and_slope(plan: CashFlowPlan, rate: Decimal) -> tuple[Decimal, Decimal]
     return npv, slope
 
 
+def _float_start(plan: CashFlowPlan, low: Decimal, high: Decimal) -> Decimal:
+    """Where the exact Newton search starts: the root found first in binary floating point
+    (a few microseconds), so that the 40-digit iterations only refine it — two or three
+    instead of about ten from 1 %. Falls back to 1 % when floats do not settle inside the
+    bracket. Only the starting point: the result is still the exact search's."""
+    times = [float(t) for t in plan.times]
+    payments = [float(p) for p in plan.payments_fen]
+    received = float(plan.received_fen)
+    rate = 0.01
+    for _ in range(50):
+        base = 1.0 + rate
+        npv, slope = -received, 0.0
+        for t, payment in zip(times, payments, strict=True):
+            discount = base**t
+            npv += payment / discount
+            slope -= payment * t / (discount * base)
+        if slope == 0.0:
+            break
+        step = npv / slope
+        rate -= step
+        if not -0.99 < rate < 1e6:
+            break
+        if abs(step) < 1e-15:
+            start = Decimal(repr(rate))
+            return start if low < start < high else Decimal("0.01")
+    return Decimal("0.01")
+
+
 def periodic_irr(plan: CashFlowPlan) -> Decimal:
     """The periodic rate i with Σ payment / (1+i)^t = received, by Newton with bisection.
 
@@ -132,7 +160,7 @@ def periodic_irr(plan: CashFlowPlan) -> Decimal:
                 "payments are below the amount received",
                 "还款总额低于到手金额",
             )
-        rate = Decimal("0.01")
+        rate = _float_start(plan, low, high)
         for _ in range(200):
             npv, slope = _npv_and_slope(plan, rate)
             if abs(npv) < _TOLERANCE:

@@ -9,6 +9,7 @@ annualised cost (IRR, all fees in) stays within the product's cap.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import lru_cache
@@ -60,25 +61,63 @@ def term_years(product: Product, term: int) -> Decimal:
 @lru_cache(maxsize=4096)
 def max_rate_within_cap(product: Product, amount_fen: Fen, term: int) -> Decimal:
     """The highest nominal rate (to a basis point, ≤ 100%) at which this loan's
-    comprehensive annualised cost stays within the product's cap; bisection on the exact
-    schedule and IRR, cached per (product version, amount, term)."""
+    comprehensive annualised cost stays within the product's cap, on the exact schedule
+    and IRR, cached per (product version, amount, term).
+
+    The cost is close to linear in the rate (fees add a near-constant excess; a flat rate
+    a near-constant factor), so the search starts where the line through the costs at 0
+    and at the cap crosses the cap, and brackets from there: about four exact costs where
+    a bisection over every basis point took thirteen (a miss cost 9 ms)."""
     cap = product.rate_cap.annual_rate
 
-    def within(rate: Decimal) -> bool:
-        candidate = _with_rate(product, rate)
+    def cost(step: int) -> Decimal:
+        candidate = _with_rate(product, step * RATE_STEP)
         terms = candidate.schedule_terms(amount_fen, term, REFERENCE_START)
-        return annualised_cost(build_schedule(terms)).nominal <= cap
+        return annualised_cost(build_schedule(terms)).nominal
 
-    low, high = 0, int(cap / RATE_STEP)  # a rate above the cap can never fit
-    if not within(Decimal(0)):
+    def within(step: int) -> bool:
+        return cost(step) <= cap
+
+    top = int(cap / RATE_STEP)  # a rate above the cap can never fit
+    at_zero = cost(0)
+    if at_zero > cap:
         return Decimal(0)
+    at_top = cost(top)
+    if at_top <= cap:
+        return top * RATE_STEP
+    # the cost is close to linear in the rate: interpolate between the two ends
+    guess = int(top * (cap - at_zero) / (at_top - at_zero))
+    return highest_within(within, max(0, min(top - 1, guess)), 0, top - 1) * RATE_STEP
+
+
+def highest_within(within: Callable[[int], bool], guess: int, low: int, high: int) -> int:
+    """The largest k in [low, high] with `within(k)`, for a `within` true up to some k and
+    false after it, with `within(low)` true: gallops from `guess` to bracket the answer,
+    then bisects the bracket."""
+    step = 1
+    if within(guess):
+        low = guess  # the answer is at or above the guess
+        while low < high:
+            probe = min(high, guess + step)
+            if not within(probe):
+                high = probe - 1
+                break
+            low, step = probe, step * 2
+    else:
+        high = guess - 1  # the answer is below the guess
+        while low < high:
+            probe = max(low, guess - step)
+            if within(probe):
+                low = probe
+                break
+            high, step = probe - 1, step * 2
     while low < high:
         middle = (low + high + 1) // 2
-        if within(middle * RATE_STEP):
+        if within(middle):
             low = middle
         else:
             high = middle - 1
-    return low * RATE_STEP
+    return low
 
 
 def _with_rate(product: Product, rate: Decimal) -> Product:

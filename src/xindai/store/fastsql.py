@@ -30,6 +30,13 @@ def _driver_row(dialect: str, params: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(params)
 
 
+def _dialect(session: Session) -> str:
+    """The session's database dialect: from its engine when it is bound to one (an
+    attribute read), else from its connection."""
+    bind = session.bind
+    return bind.dialect.name if bind is not None else session.connection().dialect.name
+
+
 def param_markers(count: int) -> str:
     """`(?, ?, …)` for an IN list of `count` values (count ≥ 1)."""
     return "(" + ",".join("?" * count) + ")"
@@ -39,7 +46,7 @@ def in_list(session: Session, values: Sequence[Any]) -> tuple[str, tuple[Any, ..
     """A membership test and its parameters: `IN (?, …)` on SQLite, `= ANY(?)` with one array
     on PostgreSQL — there the statement's text then does not change with the list's length,
     so the driver prepares it once instead of the server planning it on every call."""
-    if session.connection().dialect.name == "postgresql":
+    if _dialect(session) == "postgresql":
         return "= ANY(?)", (list(values),)
     return "IN " + param_markers(len(values)), tuple(values)
 
@@ -49,7 +56,7 @@ def union_of(session: Session, values: Sequence[Any]) -> tuple[str, tuple[Any, .
     array of text (PostgreSQL), to add literal strings to a sub-select."""
     if not values:
         return "", ()
-    if session.connection().dialect.name == "postgresql":
+    if _dialect(session) == "postgresql":
         return " UNION ALL SELECT unnest(CAST(? AS text[]))", (list(values),)
     return " UNION ALL SELECT ?" * len(values), tuple(values)
 
