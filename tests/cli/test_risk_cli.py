@@ -6,6 +6,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from xindai import clock
 from xindai.cli import main
 from xindai.risk.default_strategy import SAMPLE_APPLICANT, default_strategy_graph
 from xindai.store import migrate
@@ -202,12 +203,16 @@ def test_explain_replay_and_backtest_from_the_command_line(capsys, tmp_path, mon
         platform = Platform.from_settings(settings, sessions=sessions, clock=lambda: now)
         bootstrap(sessions, cipher=platform.cipher, today=now.date())
         population = build_population(platform, 30, seed=9, now=now)
-        for application_id in population.applications:
-            platform.decisions.decide_pending(application_id)
         monkeypatch.setenv("COLUMNS", "200")
         graph = tmp_path / "stricter.json"
         graph.write_text(json.dumps(stricter_graph()), encoding="utf-8")
         db = ("--database", url)
+        code, out, _ = run(capsys, "risk", "decide-pending", "--limit", "5", "--json", *db)
+        assert code == 0 and json.loads(out)["decided"] == 5
+        code, out, _ = run(capsys, "risk", "decide-pending", "--group", "4", *db)
+        assert code == 0 and "Decided 25" in out
+        code, out, _ = run(capsys, "risk", "decide-pending", "--json", *db)
+        assert code == 0 and json.loads(out)["decided"] == 0  # nothing left waiting
         first = str(population.applications[0])
         code, out, _ = run(capsys, "risk", "explain", first, *db)
         assert code == 0 and "origination@v1" in out and "命中规则" in out
@@ -224,7 +229,7 @@ def test_explain_replay_and_backtest_from_the_command_line(capsys, tmp_path, mon
         assert code == 0
         code, out, _ = run(
             capsys, "risk", "backtest", "--strategy", "2", "--from", "2026-11-28",
-            "--to", "2026-11-28", "--json", *db,
+            "--to", clock.today().isoformat(), "--json", *db,  # decided on the lender's clock
         )  # fmt: skip
         report = json.loads(out)
         assert code == 0 and report["applications"] == 30

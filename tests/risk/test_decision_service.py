@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
@@ -24,8 +25,10 @@ from xindai.risk.bureau_cache import cached_report
 from xindai.risk.decision import APPROVE, REJECT, REVIEW
 from xindai.risk.default_strategy import default_strategy_graph
 from xindai.risk.engine.store import record
-from xindai.risk.features import gather
+from xindai.risk.features import gather, plain
+from xindai.risk.pending import decide_all_pending, pending_ids
 from xindai.risk.service import DecisionNotFound
+from xindai.security import audit
 from xindai.settings import Settings
 from xindai.store import repository as repo
 from xindai.store.models import Borrower
@@ -92,6 +95,84 @@ def test_every_application_is_decided_stored_explained_and_replayed(platform: Pl
         service.decide_pending(population.applications[0])  # already decided
     with pytest.raises(DecisionNotFound):
         service.explain(999_999)
+
+
+def test_a_group_is_decided_exactly_as_each_application_alone(platform: Platform) -> None:
+    """Deciding pending applications as a group (one transaction, the features of all read
+    together) stores for each the features it gets when gathered on its own, writes the
+    outcomes, queues and audits the referrals — and leaves out what is not pending."""
+    population = build_population(platform, 48, seed=SEED + 7, now=NOW)
+    service = platform.decisions
+    decided: dict[int, Any] = {}
+    ids = population.applications
+    for first in range(0, len(ids), 16):
+        decided.update(service.decide_pending_many([*ids[first : first + 16], 999_999]))
+    assert sorted(decided) == sorted(ids)  # the unknown id is simply not decided
+    assert service.decide_pending_many(ids[:5]) == {}  # nothing left pending
+    with platform.sessions() as session:
+        for application_id in ids:
+            application = _application(session, application_id)
+            borrower = session.get(Borrower, application.borrower_id)
+            assert borrower is not None
+            row = session.scalars(
+                select(DecisionRecord).where(DecisionRecord.application_id == application_id)
+            ).one()
+            product = service.product(
+                session, application.product_code, application.product_version
+            )
+            report = cached_report(session, platform.cipher, borrower.id_number_hash or "", NOW, 30)
+            assert report is not None
+            alone = gather(
+                session,
+                application,
+                borrower=borrower,
+                product=product,
+                as_of=NOW,
+                today=NOW.date(),
+                bureau_report=report.report,
+                anomaly_model=service.anomaly_model,
+            )
+            stored = json.loads(row.inputs)
+            assert stored["features"] == json.loads(json.dumps(plain(alone.features)))
+            assert stored["scorecard_inputs"] == json.loads(
+                json.dumps(plain(alone.scorecard_inputs))
+            )
+            assert row.outcome == decided[application_id].outcome
+            expected_status = {APPROVE: "approved", REJECT: "rejected", REVIEW: "review"}
+            assert application.status == expected_status[row.outcome]
+            task = session.get(ReviewTask, application_id)
+            assert (task is not None) == (row.outcome == REVIEW)
+            if task is not None:
+                assert json.loads(task.reasons) == list(decided[application_id].reason_codes)
+                assert audit.events_for(session, "application", application_id)[0].action == (
+                    "review.enqueue"
+                )
+    for application_id in ids[:6]:
+        assert service.replay(application_id)[2] == []
+
+
+def test_one_bad_application_holds_up_no_one_in_a_run_of_pending_decisions(
+    platform: Platform,
+) -> None:
+    population = build_population(platform, 12, seed=SEED + 8, now=NOW)
+    broken = population.applications[5]
+    with platform.sessions.begin() as session:
+        _application(session, broken).product_version = 99  # a version that does not exist
+    progress: list[tuple[int, int]] = []
+    run = decide_all_pending(
+        platform.decisions, group=8, progress=lambda done, total: progress.append((done, total))
+    )
+    assert run.decided == 11 and list(run.failed) == [broken]
+    assert "NOT_FOUND" in run.failed[broken] and "v99" in run.failed[broken]
+    assert progress == [(8, 12), (12, 12)]
+    assert pending_ids(platform.decisions) == [broken]  # still waiting, nothing half-done
+    with platform.sessions() as session:
+        assert (
+            session.scalars(
+                select(DecisionRecord).where(DecisionRecord.application_id == broken)
+            ).all()
+            == []
+        )
 
 
 def test_backtest_compares_a_stricter_candidate_with_the_live_version(

@@ -1,5 +1,6 @@
-"""`xindai risk explain | replay | backtest`: why an application was decided as it was, the
-same decision re-run, and a strategy version tried on stored applications."""
+"""`xindai risk decide-pending | explain | replay | backtest`: the applications waiting for a
+decision decided, why an application was decided as it was, the same decision re-run, and a
+strategy version tried on stored applications."""
 
 from __future__ import annotations
 
@@ -227,10 +228,56 @@ def backtest(
     )
 
 
+def decide_pending(
+    group: Annotated[
+        int, typer.Option(help="Applications per transaction / 每个事务的申请数", min=1, max=200)
+    ] = 8,
+    limit: Annotated[
+        int | None, typer.Option(help="Decide at most this many / 最多决策数", min=1)
+    ] = None,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Decide every application waiting for a decision (待决策), a group per transaction;
+    one that fails is reported and the rest are decided."""
+    from xindai.risk.pending import decide_all_pending
+
+    platform = _platform(database)
+    with progress_bar(disable=as_json, transient=False) as progress:
+        task = progress.add_task("决策 Deciding", total=None)
+        run = decide_all_pending(
+            platform.decisions,
+            group=group,
+            limit=limit,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    data = {
+        "decided": run.decided,
+        "outcomes": dict(sorted(run.outcomes.items())),
+        "failed": {str(k): v for k, v in sorted(run.failed.items())},
+        "seconds": round(run.seconds, 3),
+        "per_second": round(run.per_second),
+    }
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        console = Console()
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(run.outcomes.items())) or "—"
+        console.print(
+            f"已决策 Decided {run.decided} ({outcomes}) in {run.seconds:.2f} s"
+            f" ({run.per_second:,.0f}/s)"
+        )
+        for application_id, reason in sorted(run.failed.items()):
+            console.print(f"[red]失败 Failed[/red] {application_id}: {reason}")
+    if run.failed:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
+    app.command("decide-pending")(decide_pending)
     app.command("explain")(explain)
     app.command("replay")(replay)
     app.command("backtest")(backtest)
 
 
-__all__ = ["backtest", "explain", "register", "replay"]
+__all__ = ["backtest", "decide_pending", "explain", "register", "replay"]
