@@ -51,16 +51,6 @@ def in_list(session: Session, values: Sequence[Any]) -> tuple[str, tuple[Any, ..
     return "IN " + param_markers(len(values)), tuple(values)
 
 
-def union_of(session: Session, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
-    """` UNION ALL SELECT ?` per value (SQLite) or one ` UNION ALL SELECT unnest(?)` with an
-    array of text (PostgreSQL), to add literal strings to a sub-select."""
-    if not values:
-        return "", ()
-    if _dialect(session) == "postgresql":
-        return " UNION ALL SELECT unnest(CAST(? AS text[]))", (list(values),)
-    return " UNION ALL SELECT ?" * len(values), tuple(values)
-
-
 def fetch(session: Session, sql: str, params: Sequence[Any] = ()) -> list[Any]:
     """Rows of `sql` (with `?` parameter markers) run on the session's connection (and so in its
     transaction). Datetime parameters are passed in the form the dialect stores."""
