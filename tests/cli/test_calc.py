@@ -405,3 +405,16 @@ def test_demo_runs(capsys, tmp_path) -> None:
     assert "综合年化成本" in out and "Portfolio by bucket" in out and "Balanced" in out
     assert "2500.00" in out  # the reloan ladder example
     assert "40 笔申请的决策" in out and "approve" in out and "risk explain" in out
+
+
+def test_hints_name_xindai_as_this_terminal_runs_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from xindai.cli.render import xindai_command
+
+    installed = Path(sys.prefix) / "bin" / "xindai"
+    monkeypatch.setenv("PATH", str(tmp_path))  # not on PATH: the script's own path
+    monkeypatch.chdir(Path(sys.prefix).parent)
+    assert xindai_command() == str(Path(Path(sys.prefix).name) / "bin" / "xindai")
+    monkeypatch.setenv("PATH", str(installed.parent))  # on PATH: the bare name
+    assert xindai_command() == "xindai"

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from xindai.cli.calc import reloan_json
 from xindai.cli.ledger import trial_balance_table
-from xindai.cli.render import progress_bar, schedule_table
+from xindai.cli.render import progress_bar, schedule_table, xindai_command
 from xindai.demo import build_demo_portfolio, portfolio_by_bucket
 from xindai.ledger.reports import trial_balance
 from xindai.money import format_yuan
@@ -108,7 +108,7 @@ def demo(
     console.print(
         f"复贷阶梯 Reloan ladder: history {history} → {reloan_json(evaluate_reloan(history))}"
     )
-    console.print(f"[dim]More: xindai loans show 1 --database {database}[/dim]")
+    console.print(f"[dim]More: {xindai_command()} loans show 1 --database {database}[/dim]")
     if decisions:
         _show_decisions(console, database, decisions)
 
@@ -141,4 +141,7 @@ def _show_decisions(console: Console, portfolio_database: str, applications: int
     for label, example in (("拒绝 rejected", result.example_rejected),
                            ("通过 approved", result.example_approved)):  # fmt: skip
         if example is not None:
-            console.print(f"[dim]Why {label}: xindai risk explain {example} --database {url}[/dim]")
+            console.print(
+                f"[dim]Why {label}: {xindai_command()} risk explain {example}"
+                f" --database {url}[/dim]"
+            )

@@ -3,7 +3,10 @@ long commands."""
 
 from __future__ import annotations
 
+import shutil
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -92,3 +95,19 @@ def progress_bar(
         transient=transient,
         disable=disable,
     )
+
+
+def xindai_command() -> str:
+    """How the person at this terminal runs `xindai`, for hints: the bare name when it is
+    on their PATH, else the path of the installed script (`.venv/bin/xindai` after
+    `python3 dev.py start`, relative to where they are)."""
+    found = shutil.which("xindai")
+    installed = Path(sys.prefix) / "bin" / "xindai"
+    if found is not None and Path(found).resolve() == installed.resolve():
+        return "xindai"
+    if not installed.exists():
+        return "xindai"
+    try:
+        return str(installed.relative_to(Path.cwd()))
+    except ValueError:
+        return str(installed)
