@@ -36,7 +36,7 @@ def decide(
     database: Annotated[
         str | None, typer.Option("--database", "-d", help="Database URL (default: a temp SQLite)")
     ] = None,
-    workers: Annotated[int, typer.Option(help="Back-test worker processes", min=1)] = 2,
+    workers: Annotated[int, typer.Option(help="Back-test processes, this one included", min=1)] = 2,
     seed: Annotated[int, typer.Option(help="Random seed of the population")] = 7,
     group: Annotated[
         int,
@@ -89,7 +89,7 @@ def decide(
     back = result.backtest
     table.add_row(
         "回溯/秒 Back-test applications/s",
-        f"{back['applications_per_second']:,} ({back['workers']} workers, {back['seconds']} s;"
+        f"{back['applications_per_second']:,} ({back['workers']} processes, {back['seconds']} s;"
         f" {back['steady_applications_per_second']:,}/s once started)",
     )
     console.print(table)

@@ -150,7 +150,14 @@ def backtest(
     strategy: Annotated[int, typer.Option("--strategy", help="Candidate version number")],
     start: Annotated[str, typer.Option("--from", help="First decision date YYYY-MM-DD")],
     end: Annotated[str, typer.Option("--to", help="Last decision date YYYY-MM-DD")],
-    workers: Annotated[int, typer.Option(help="Worker processes", min=1, max=32)] = 2,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Processes deciding, this one included (1: this one only) / 参与计算的进程数",
+            min=1,
+            max=32,
+        ),
+    ] = 2,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -223,7 +230,7 @@ def backtest(
         console.print(f"  {swap['live']} → {swap['candidate']}: {swap['count']}")
     console.print(
         f"{report.applications} applications in {report.seconds:.2f} s "
-        f"({report.per_second:,.0f}/s, {report.workers} worker(s);"
+        f"({report.per_second:,.0f}/s, {report.workers} process(es);"
         f" {report.steady_per_second:,.0f}/s once the workers were up)"
     )
 

@@ -243,6 +243,23 @@ def decide_many(
     ]
 
 
+def request_from_inputs(
+    application_id: str, inputs: Mapping[str, Any], product: Product
+) -> DecisionRequest:
+    """The decision request a stored decision's inputs describe (replay, back-test)."""
+    return DecisionRequest(
+        application_id=application_id,
+        product=product,
+        amount_fen=int(inputs["amount_fen"]),
+        term=int(inputs["term"]),
+        features=inputs["features"],
+        monthly_income_fen=inputs.get("monthly_income_fen"),
+        existing_monthly_payment_fen=int(inputs.get("existing_monthly_payment_fen") or 0),
+        scorecard_inputs=inputs.get("scorecard_inputs"),
+        review_codes=tuple((str(c), str(t)) for c, t in inputs.get("review_codes", [])),
+    )
+
+
 def _plain_fields(value: Any) -> dict[str, Any]:
     """A flat dataclass as JSON-safe fields (Decimals as strings); cheaper than `asdict`."""
     return {

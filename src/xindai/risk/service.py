@@ -36,6 +36,7 @@ from xindai.risk.decision import (
     decision_differences,
     decision_from_json,
     decision_to_json,
+    request_from_inputs,
 )
 from xindai.risk.default_strategy import default_strategy_graph
 from xindai.risk.engine import StrategyEngine
@@ -640,23 +641,6 @@ class DecisionService:
                     for row in rows
                 ],
             }
-
-
-def request_from_inputs(
-    application_id: str, inputs: Mapping[str, Any], product: Product
-) -> DecisionRequest:
-    """The decision request a stored decision's inputs describe."""
-    return DecisionRequest(
-        application_id=application_id,
-        product=product,
-        amount_fen=int(inputs["amount_fen"]),
-        term=int(inputs["term"]),
-        features=inputs["features"],
-        monthly_income_fen=inputs.get("monthly_income_fen"),
-        existing_monthly_payment_fen=int(inputs.get("existing_monthly_payment_fen") or 0),
-        scorecard_inputs=inputs.get("scorecard_inputs"),
-        review_codes=tuple((str(c), str(t)) for c, t in inputs.get("review_codes", [])),
-    )
 
 
 __all__ = [
