@@ -182,7 +182,7 @@ class DecisionRecord(Base):
     detail: Mapped[str] = mapped_column(Text)  # JSON: fired rules, price, limit, timings …
     inputs: Mapped[str | None] = mapped_column(Text)  # JSON: features as at decision time
     reviewer: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # back-test periods
     customer_reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON, at most four
     strategy: Mapped[str | None] = mapped_column(String(64))  # name@vN
     strategy_hash: Mapped[str | None] = mapped_column(String(64))

@@ -359,6 +359,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_decisions_application_id"), ["application_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_decisions_created_at"), ["created_at"], unique=False)
 
     op.create_table(
         "idempotency_records",
@@ -820,6 +821,7 @@ def downgrade() -> None:
     op.drop_table("identity_links")
     op.drop_table("idempotency_records")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_decisions_created_at"))
         batch_op.drop_index(batch_op.f("ix_decisions_application_id"))
 
     op.drop_table("decisions")
