@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
-
-import numpy as np
-import numpy.typing as npt
-import pandas as pd  # type: ignore[import-untyped]
+from typing import TYPE_CHECKING, Any, Literal
 
 from xindai.errors import InvalidValue
+
+if TYPE_CHECKING:  # loaded where frames are used: scoring one record needs neither
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd  # type: ignore[import-untyped]
 
 FORMAT = "xindai.scorecard"
 FORMAT_VERSION = 1
@@ -34,18 +36,31 @@ UNSEEN_LABEL = "unseen / 未见类别"
 _MAX_EXPONENT = 700.0  # keeps math.exp finite for absurd scores
 
 
+def _pandas_missing(value: object) -> bool:
+    """`pd.NA` or `pd.NaT` — checked only when pandas is loaded: without it, no value can
+    be either (a decision scores plain Python values; a worker need not load pandas)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and (value is pandas.NA or value is pandas.NaT)
+
+
+def _numpy_types(name: str) -> tuple[type, ...]:
+    """numpy's scalar type `name` when numpy is loaded (else no value can be one)."""
+    numpy = sys.modules.get("numpy")
+    return (getattr(numpy, name),) if numpy is not None else ()
+
+
 def category_key(value: object) -> str | None:
     """The text a category is matched by; None for a missing value (None, NaN, NA, "")."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None or _pandas_missing(value):
         return None
     if isinstance(value, str):
         return value if value != "" else None
-    if isinstance(value, bool | np.bool_):
+    if isinstance(value, (bool, *_numpy_types("bool_"))):
         return str(bool(value))
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        number = float(value)
+    if isinstance(value, (int, *_numpy_types("integer"))):
+        return str(int(value))  # type: ignore[call-overload]
+    if isinstance(value, (float, *_numpy_types("floating"))):
+        number = float(value)  # type: ignore[arg-type]
         if math.isnan(number):
             return None
         return str(int(number)) if number.is_integer() else repr(number)
@@ -54,7 +69,7 @@ def category_key(value: object) -> str | None:
 
 def number_or_none(value: object, feature: str) -> float | None:
     """A numeric feature value as float; None when missing; InvalidValue when not a number."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None or _pandas_missing(value):
         return None
     if isinstance(value, str):
         text = value.strip()
@@ -64,8 +79,10 @@ def number_or_none(value: object, feature: str) -> float | None:
             number = float(Decimal(text))
         except InvalidOperation:
             raise InvalidValue(feature, value, "must be a number", "必须是数字") from None
-    elif isinstance(value, int | float | np.integer | np.floating | Decimal):
-        number = float(value)
+    elif isinstance(
+        value, (int, float, Decimal, *_numpy_types("integer"), *_numpy_types("floating"))
+    ):
+        number = float(value)  # type: ignore[arg-type]
     else:
         raise InvalidValue(feature, value, "must be a number", "必须是数字")
     return None if math.isnan(number) else number
@@ -186,6 +203,8 @@ class FeatureBinning:
 
     def table(self) -> pd.DataFrame:
         """Training binning table: bin, count, bad, bad rate, WOE, points (missing/unseen last)."""
+        import pandas as pd
+
         rows: list[tuple[str, Bin]] = list(zip(self.bin_labels(), self.bins, strict=True))
         rows.append((MISSING_LABEL, self.missing))
         if self.unseen is not None:
@@ -203,6 +222,9 @@ class FeatureBinning:
 
     def bin_index(self, values: pd.Series) -> npt.NDArray[np.int64]:
         """Bin of each value: 0…len(bins)−1, −1 for missing, −2 for an unseen category."""
+        import numpy as np
+        import pandas as pd
+
         if self.kind == "numeric":
             numbers = numeric_values(values, self.name)
             index = np.searchsorted(np.asarray(self.splits), numbers, side="right")
@@ -221,6 +243,9 @@ def _category_bin(key: str | None, lookup: Mapping[str, int]) -> int:
 
 def numeric_values(values: pd.Series, feature: str) -> npt.NDArray[np.float64]:
     """A column as float64 with NaN for missing; InvalidValue names the first non-number."""
+    import numpy as np
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return np.asarray(values.astype("float64"), dtype=np.float64)
     present = values.notna() & (values.astype("string").str.strip() != "")
@@ -364,6 +389,9 @@ class ScorecardModel:
 
     def points_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Points each feature contributes to each row (columns = features, input order)."""
+        import numpy as np
+        import pandas as pd
+
         self._check_columns(frame)
         columns: dict[str, npt.NDArray[np.float64]] = {}
         for feature in self.features:
@@ -376,6 +404,9 @@ class ScorecardModel:
 
     def score_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Columns `score`, `pd`, `grade` for every row of `frame`, same index and order."""
+        import numpy as np
+        import pandas as pd
+
         points = self.points_frame(frame)
         total = np.full(len(frame), self.base_points, dtype=np.float64)
         for name in self.feature_names:  # same order of additions as score_record
@@ -404,6 +435,8 @@ class ScorecardModel:
 
     def scorecard_table(self) -> pd.DataFrame:
         """The whole points table: feature, bin, count, bad rate, WOE, points."""
+        import pandas as pd
+
         frames = []
         for feature in self.features:
             table = feature.table()
