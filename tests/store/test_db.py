@@ -353,3 +353,35 @@ def test_get_settings_reads_the_environment_once(
 def test_default_data_dir_is_the_user_data_directory(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", "/srv/data")
     assert default_data_dir() == Path("/srv/data/xindai")
+
+
+def test_background_checkpoints_copy_the_log_into_the_database_file(tmp_path: Path) -> None:
+    """On SQLite a thread checkpoints the write-ahead log while the block runs (the main
+    file grows as pages are copied into it) and is gone after; on other databases nothing
+    starts."""
+    import time
+
+    from sqlalchemy import text
+
+    from xindai.store.db import background_checkpoints, make_engine
+
+    path = tmp_path / "wal.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)"))
+    raw = engine.raw_connection()  # a checkpoint now (outside any transaction): the file
+    raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")  # holds just the table
+    raw.close()
+    empty = path.stat().st_size
+    with background_checkpoints(engine, every_seconds=0.01):
+        with engine.begin() as connection:
+            for _ in range(200):  # about 50 pages: far below the log's own limit of 1,000
+                connection.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": "x" * 1000})
+        deadline = time.monotonic() + 5
+        while path.stat().st_size <= empty and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert path.stat().st_size > empty + 100_000
+    assert not any(t.name == "xindai-wal-checkpoint" for t in threading.enumerate())
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM t")).scalar_one() == 200
+    engine.dispose()

@@ -32,10 +32,11 @@ from xindai.integrations.simulators.bureau import simulated_report
 from xindai.integrations.simulators.people import make_id_number, make_phone
 from xindai.integrations.wire import bureau_report_to_json
 from xindai.platform import Platform
+from xindai.risk.pending import DEFAULT_GROUP
 from xindai.security.pii import mask_phone
 from xindai.settings import Settings
 from xindai.store import repository as repo
-from xindai.store.db import make_engine, session_factory
+from xindai.store.db import background_checkpoints, make_engine, session_factory
 from xindai.store.migrate import upgrade
 from xindai.store.models import Borrower, Loan
 from xindai.store.models_origination import Application, BankCard, Contact
@@ -330,7 +331,7 @@ def run_decide_bench(
     database: str | None = None,
     seed: int = 7,
     workers: int = 2,
-    group: int = 8,
+    group: int = DEFAULT_GROUP,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> DecideBenchResult:
     """Load the population into `database` (default: a fresh SQLite file), decide every
@@ -356,20 +357,21 @@ def run_decide_bench(
         outcomes: Counter[str] = Counter()
         stages: dict[str, float] = {}
         waiting = population.applications[1:]
-        started = time.perf_counter()
-        for first in range(0, len(waiting), group):
-            ids = waiting[first : first + group]
-            began = time.perf_counter()
-            decided = service.decide_pending_many(ids)
-            # a decision is done when its group commits: each counts the group's whole time
-            latencies.extend([(time.perf_counter() - began) * 1000] * len(decided))
-            for decision in decided.values():
-                outcomes[decision.outcome] += 1
-                for stage, micros in decision.timings_us.items():
-                    stages[stage] = stages.get(stage, 0.0) + micros
-            if progress is not None:
-                progress("decide", first + len(ids), len(waiting))
-        seconds = time.perf_counter() - started
+        with background_checkpoints(sessions.kw["bind"]):
+            started = time.perf_counter()
+            for first in range(0, len(waiting), group):
+                ids = waiting[first : first + group]
+                began = time.perf_counter()
+                decided = service.decide_pending_many(ids)
+                # a decision is done when its group commits: each counts the group's whole time
+                latencies.extend([(time.perf_counter() - began) * 1000] * len(decided))
+                for decision in decided.values():
+                    outcomes[decision.outcome] += 1
+                    for stage, micros in decision.timings_us.items():
+                        stages[stage] = stages.get(stage, 0.0) + micros
+                if progress is not None:
+                    progress("decide", first + len(ids), len(waiting))
+            seconds = time.perf_counter() - started
         count = len(latencies)
         result = DecideBenchResult(
             decisions=count,

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from xindai.cli.render import progress_bar
+from xindai.risk.pending import DEFAULT_GROUP
 
 app = typer.Typer(help="Benchmarks / 性能基准", no_args_is_help=True)
 
@@ -45,7 +46,7 @@ def decide(
             min=1,
             max=200,
         ),
-    ] = 8,
+    ] = DEFAULT_GROUP,
 ) -> None:
     """Decide N applications with the default strategy (features from the database, cached
     bureau report, anti-fraud, rules, scorecard, pricing, decision stored), a group per

@@ -15,6 +15,7 @@ from xindai.cli.context import DatabaseOption
 from xindai.cli.render import progress_bar
 from xindai.dates import parse_date
 from xindai.money import format_yuan
+from xindai.risk.pending import DEFAULT_GROUP
 
 if TYPE_CHECKING:
     from xindai.platform import Platform
@@ -238,7 +239,7 @@ def backtest(
 def decide_pending(
     group: Annotated[
         int, typer.Option(help="Applications per transaction / 每个事务的申请数", min=1, max=200)
-    ] = 8,
+    ] = DEFAULT_GROUP,
     limit: Annotated[
         int | None, typer.Option(help="Decide at most this many / 最多决策数", min=1)
     ] = None,
