@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from xindai import jsontext
 from xindai.integrations.errors import ProviderError
 from xindai.integrations.ports import CreditBureau
 from xindai.integrations.wire import bureau_report_from_json, bureau_report_to_json
@@ -59,7 +60,7 @@ def cached_reports(
     for id_number_hash, fetched, report_enc in rows:
         fetched_at = as_datetime(fetched)
         if oldest <= fetched_at <= now:
-            data = json.loads(cipher.decrypt("bureau", report_enc))
+            data = jsontext.loads(cipher.decrypt("bureau", report_enc))
             found[id_number_hash] = BureauLookup(bureau_report_from_json(data), CACHE, fetched_at)
     return found
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xindai import jsontext
 from xindai.errors import InvalidValue, XindaiError
 from xindai.origination.applications import record_offer
 from xindai.platform import Platform
@@ -405,10 +406,10 @@ class DecisionService:
             application.id,
             ENGINE_PATH,
             decision.outcome,
-            json.dumps(list(decision.reason_codes)),
-            json.dumps(list(decision.customer_reasons), ensure_ascii=False),
-            json.dumps(detail, ensure_ascii=False),
-            json.dumps(inputs, ensure_ascii=False),
+            jsontext.dumps(list(decision.reason_codes)),
+            jsontext.dumps(list(decision.customer_reasons)),
+            jsontext.dumps(detail),
+            jsontext.dumps(inputs),
             decision.strategy,
             decision.strategy_hash,
             decision.model_version,
