@@ -213,6 +213,8 @@ def test_explain_replay_and_backtest_from_the_command_line(capsys, tmp_path, mon
         assert code == 0 and "Decided 25" in out
         code, out, _ = run(capsys, "risk", "decide-pending", "--json", *db)
         assert code == 0 and json.loads(out)["decided"] == 0  # nothing left waiting
+        code, out, _ = run(capsys, "risk", "decide-pending", *db)
+        assert code == 0 and "Nothing is waiting" in out
         first = str(population.applications[0])
         code, out, _ = run(capsys, "risk", "explain", first, *db)
         assert code == 0 and "origination@v1" in out and "命中规则" in out

@@ -270,6 +270,9 @@ def decide_pending(
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         console = Console()
+        if not run.decided and not run.failed:
+            console.print("没有待决策的申请 Nothing is waiting for a decision")
+            return
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(run.outcomes.items())) or "—"
         console.print(
             f"已决策 Decided {run.decided} ({outcomes}) in {run.seconds:.2f} s"
