@@ -165,6 +165,23 @@ def _store_decisions(session: Session, rows: Sequence[Sequence[Any]]) -> None:
     executemany(session, _INSERT_DECISION, rows)
 
 
+def _settle(
+    application: Application, decision: Decision, product: Product, now: datetime, today: date
+) -> bool:
+    """Approve `application` (with the offer) or reject it, in memory; False when the
+    decision sends it to manual review instead (the caller queues it)."""
+    if decision.outcome == APPROVE and decision.pricing is not None:
+        application.decided_at = now
+        record_offer(
+            application, product, decision.approved_amount_fen, decision.pricing.rate, today
+        )
+        return True
+    if decision.outcome == REJECT:
+        application.decided_at, application.status = now, "rejected"
+        return True
+    return False
+
+
 def _write_outcomes(session: Session, applications: Sequence[Application]) -> int:
     """Write approvals (with their offers) and rejections of read-only copies, one
     statement; returns how many rows still `deciding` it changed."""
@@ -435,23 +452,13 @@ class DecisionService:
         today: date,
     ) -> None:
         """Approve (with the offer), send to manual review, or reject."""
-        application.decided_at = now
-        if decision.outcome == APPROVE and decision.pricing is not None:
-            record_offer(
-                application, product, decision.approved_amount_fen, decision.pricing.rate, today
-            )
-        elif decision.outcome == REJECT:
-            application.status = "rejected"
-        else:
-            application.status = "review"
-            application.decided_at = None
-            review.enqueue(
-                session,
-                application.id,
-                decision.reason_codes,
-                now,
-                timedelta(minutes=self.p.settings.review_sla_minutes),
-            )
+        if not _settle(application, decision, product, now, today):
+            application.status, application.decided_at = "review", None
+            review.enqueue(session, application.id, decision.reason_codes, now, self.review_sla)
+
+    @property
+    def review_sla(self) -> timedelta:
+        return timedelta(minutes=self.p.settings.review_sla_minutes)
 
     def product(self, session: Session, code: str, version: int) -> Product:
         """A product version (immutable, so cached)."""
@@ -520,24 +527,12 @@ class DecisionService:
             settled: list[Application] = []
             referrals: list[tuple[int, Sequence[str]]] = []
             for (application, _, product, _), decision in zip(group, decisions, strict=True):
-                if decision.outcome == APPROVE and decision.pricing is not None:
-                    application.decided_at = now
-                    record_offer(
-                        application,
-                        product,
-                        decision.approved_amount_fen,
-                        decision.pricing.rate,
-                        today,
-                    )
-                    settled.append(application)
-                elif decision.outcome == REJECT:
-                    application.decided_at, application.status = now, "rejected"
+                if _settle(application, decision, product, now, today):
                     settled.append(application)
                 else:
                     referrals.append((application.id, decision.reason_codes))
-            sla = timedelta(minutes=self.p.settings.review_sla_minutes)
             moved = _write_outcomes(session, settled) if settled else 0
-            moved += review.enqueue_many(session, referrals, now, sla)
+            moved += review.enqueue_many(session, referrals, now, self.review_sla)
             if moved != len(group):  # decided by someone else meanwhile: undo this group
                 raise DecisionConflict(
                     "applications were decided by another process meanwhile; nothing was"
