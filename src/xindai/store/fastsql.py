@@ -6,7 +6,8 @@ own style) and timestamps normalised per dialect."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -51,18 +52,26 @@ def in_list(session: Session, values: Sequence[Any]) -> tuple[str, tuple[Any, ..
     return "IN " + param_markers(len(values)), tuple(values)
 
 
+@contextmanager
+def _driver_cursor(session: Session, sql: str) -> Iterator[tuple[Any, str, str]]:
+    """The driver's own cursor on the session's connection (so in its transaction), `sql`
+    with the driver's parameter markers, and the dialect's name; closed after. SQLAlchemy's
+    result rows cost more than the query here."""
+    connection = session.connection()
+    dialect = connection.dialect
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor, _for_driver(sql, dialect.paramstyle), dialect.name
+    finally:
+        cursor.close()
+
+
 def fetch(session: Session, sql: str, params: Sequence[Any] = ()) -> list[Any]:
     """Rows of `sql` (with `?` parameter markers) run on the session's connection (and so in its
     transaction). Datetime parameters are passed in the form the dialect stores."""
-    connection = session.connection()
-    dialect = connection.dialect
-    # the driver's own cursor: SQLAlchemy's result rows cost more than the query here
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(_for_driver(sql, dialect.paramstyle), _driver_row(dialect.name, params))
+    with _driver_cursor(session, sql) as (cursor, text, dialect):
+        cursor.execute(text, _driver_row(dialect, params))
         return cursor.fetchall() if cursor.description is not None else []
-    finally:
-        cursor.close()
 
 
 def as_datetime(value: Any) -> datetime:
@@ -72,14 +81,9 @@ def as_datetime(value: Any) -> datetime:
 
 def execute(session: Session, sql: str, params: Sequence[Any] = ()) -> int:
     """Run a statement that returns no rows (UPDATE, DELETE …); the number of rows it hit."""
-    connection = session.connection()
-    dialect = connection.dialect
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(_for_driver(sql, dialect.paramstyle), _driver_row(dialect.name, params))
+    with _driver_cursor(session, sql) as (cursor, text, dialect):
+        cursor.execute(text, _driver_row(dialect, params))
         return int(cursor.rowcount)
-    finally:
-        cursor.close()
 
 
 def executemany(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> int:
@@ -87,16 +91,9 @@ def executemany(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> in
     the number of rows hit in all (0 when `rows` is empty)."""
     if not rows:
         return 0
-    connection = session.connection()
-    dialect = connection.dialect
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(
-            _for_driver(sql, dialect.paramstyle), [_driver_row(dialect.name, r) for r in rows]
-        )
+    with _driver_cursor(session, sql) as (cursor, text, dialect):
+        cursor.executemany(text, [_driver_row(dialect, r) for r in rows])
         return int(cursor.rowcount)
-    finally:
-        cursor.close()
 
 
 _TYPES: dict[Any, tuple[tuple[str, type[Any]], ...]] = {}
