@@ -25,7 +25,7 @@ from xindai.risk.bureau_cache import cached_report
 from xindai.risk.decision import APPROVE, REJECT, REVIEW
 from xindai.risk.default_strategy import default_strategy_graph
 from xindai.risk.engine.store import record
-from xindai.risk.features import gather, plain
+from xindai.risk.features import Gathered, gather, plain
 from xindai.risk.pending import decide_all_pending, pending_ids
 from xindai.risk.service import DecisionNotFound
 from xindai.security import audit
@@ -46,6 +46,26 @@ def platform(session_factory: sessionmaker[Session], settings: Settings) -> Plat
     with session_factory.begin() as session:
         repo.set_business_date(session, NOW.date())
     return built
+
+
+def _gathered_alone(
+    platform: Platform, session: Session, application: Application, borrower: Borrower
+) -> Gathered:
+    """The application's features gathered on their own at NOW, from its cached report."""
+    service = platform.decisions
+    product = service.product(session, application.product_code, application.product_version)
+    report = cached_report(session, platform.cipher, borrower.id_number_hash or "", NOW, 30)
+    assert report is not None and report.source == "cache"
+    return gather(
+        session,
+        application,
+        borrower=borrower,
+        product=product,
+        as_of=NOW,
+        today=NOW.date(),
+        bureau_report=report.report,
+        anomaly_model=service.anomaly_model,
+    )
 
 
 def _application(session: Session, application_id: int) -> Application:
@@ -117,21 +137,7 @@ def test_a_group_is_decided_exactly_as_each_application_alone(platform: Platform
             row = session.scalars(
                 select(DecisionRecord).where(DecisionRecord.application_id == application_id)
             ).one()
-            product = service.product(
-                session, application.product_code, application.product_version
-            )
-            report = cached_report(session, platform.cipher, borrower.id_number_hash or "", NOW, 30)
-            assert report is not None
-            alone = gather(
-                session,
-                application,
-                borrower=borrower,
-                product=product,
-                as_of=NOW,
-                today=NOW.date(),
-                bureau_report=report.report,
-                anomaly_model=service.anomaly_model,
-            )
+            alone = _gathered_alone(platform, session, application, borrower)
             stored = json.loads(row.inputs)
             assert stored["features"] == json.loads(json.dumps(plain(alone.features)))
             assert stored["scorecard_inputs"] == json.loads(
@@ -271,19 +277,7 @@ def test_planted_fraud_signals_are_features_and_reasons(platform: Platform) -> N
     # 3. features are read as at the decision time, from the database
     application, borrower = _pending_of(platform, third)
     with platform.sessions() as session:
-        product = service.product(session, application.product_code, application.product_version)
-        report = cached_report(session, platform.cipher, borrower.id_number_hash or "", NOW, 30)
-        assert report is not None and report.source == "cache"
-        gathered = gather(
-            session,
-            application,
-            borrower=borrower,
-            product=product,
-            as_of=NOW,
-            today=NOW.date(),
-            bureau_report=report.report,
-            anomaly_model=service.anomaly_model,
-        )
+        gathered = _gathered_alone(platform, session, application, borrower)
         too_old = cached_report(
             session, platform.cipher, borrower.id_number_hash or "", NOW + timedelta(days=60), 30
         )

@@ -107,9 +107,7 @@ def enqueue(
         raise NotInReview(application_id, application.status)
     application.status = "review"
     task, entry = _queued(application_id, reasons, now, sla)
-    session.add(task)
-    session.flush()
-    session.add(entry)
+    session.add_all((task, entry))
     session.flush()
     return task
 
