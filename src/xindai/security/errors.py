@@ -88,6 +88,21 @@ class PasswordContainsUsername(PasswordPolicyError):
         super().__init__("must not contain the username", "不能包含用户名")
 
 
+class PasswordTooCommon(PasswordPolicyError):
+    """On the list of common passwords, or a listed word with a few digits or symbols."""
+
+    code = "PASSWORD_TOO_COMMON"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "is too common or too easy to guess (a well-known password, a keyboard or number "
+            "pattern, or a common word with a few digits or symbols); choose a phrase of "
+            "several unrelated words",
+            "过于常见或容易被猜到（常用密码、键盘或数字序列、常见单词加少量数字或符号），"
+            "请使用由几个不相关的词组成的短语",
+        )
+
+
 # ------------------------------------------------------------------ TOTP
 
 

@@ -13,9 +13,11 @@ from typing import Final
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from xindai.security.common_passwords import is_common
 from xindai.security.errors import (
     PasswordAllDigits,
     PasswordContainsUsername,
+    PasswordTooCommon,
     PasswordTooLong,
     PasswordTooShort,
 )
@@ -37,7 +39,8 @@ class PasswordCheck:
 
 def check_password_policy(password: str, *, username: str | None = None) -> None:
     """Raise a `PasswordPolicyError` unless `password` has at least 10 and at most 256
-    characters, is not digits only, and does not contain `username` (case-insensitive)."""
+    characters, is not digits only, does not contain `username` (case-insensitive) and is
+    not common (`PasswordTooCommon`: see `xindai.security.common_passwords.is_common`)."""
     if len(password) < MIN_LENGTH:
         raise PasswordTooShort(MIN_LENGTH)
     if len(password) > MAX_LENGTH:
@@ -46,6 +49,8 @@ def check_password_policy(password: str, *, username: str | None = None) -> None
         raise PasswordAllDigits()
     if username and len(username) >= 3 and username.casefold() in password.casefold():
         raise PasswordContainsUsername()
+    if is_common(password):
+        raise PasswordTooCommon()
 
 
 def hash_password(password: str, *, hasher: PasswordHasher = DEFAULT_HASHER) -> str:
