@@ -4,7 +4,16 @@ The borrower's cash flows are the net amount received at the start and every ins
 paid. The periodic IRR `i` is annualised as `i × periods per year` (nominal, the convention
 in Chinese disclosures) and as `(1 + i)^k − 1` (effective). Periods per year: 12 for month
 periods, basis / days for day and week periods and for a bullet loan (one period of its
-actual days). Flows on irregular dates (a broken first period) sit at exact day fractions.
+actual days).
+
+Each payment's time is counted in unit periods (SPEC §2; US Regulation Z, Appendix J
+(b)(5)): whole periods counted back from the payment date towards the payout, then the odd
+days left before the first whole period as a fraction of the period. For a month that is
+basis / 12 days: 30 under the default ACT/360; 365/12 under ACT/365, the days a month's
+interest buys at the day rate the broken first period is charged, so that the odd days are
+not stretched and the cost not understated. Day and week periods use the period's days.
+Counting back keeps the payments of a fixed repayment day whole periods apart, so the same
+loan discloses the same cost whatever day it is paid out.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from datetime import date
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
-from xindai.dates import add_months
+from xindai.dates import add_months, days_in_month
 from xindai.errors import InvalidValue
 from xindai.money import Fen
 from xindai.schedules.model import Method, PeriodUnit, Schedule
@@ -45,7 +54,11 @@ class CashFlowPlan:
 
 
 def cash_flow_plan(schedule: Schedule) -> CashFlowPlan:
-    """The borrower's flows, with each payment's time in periods since the start."""
+    """The borrower's flows, with each payment's time in unit periods since the payout
+    (module docstring): whole months counted back from each due date plus odd days over
+    basis / 12 for month periods; days / period days for day and week periods (exact, since
+    whole periods plus odd days over the period's days is that quotient); 1 for a bullet
+    loan, whose unit period is its whole term."""
     terms = schedule.terms
     basis = terms.day_count.days_in_year
     start = terms.start_date
@@ -59,10 +72,13 @@ def cash_flow_plan(schedule: Schedule) -> CashFlowPlan:
             Fraction(basis, days),
         )
     if terms.unit is PeriodUnit.MONTH:
+        # odd days count at the day rate a broken first period is charged (annual / basis)
         month_days = Fraction(basis, 12)
-        times: list[Fraction] = []
-        for installment in installments:
-            times.append(_months_between(start, installment.due_date, month_days))
+        anchor_day = terms.repayment_day or start.day
+        times = [
+            _months_between(start, i.due_date, month_days, anchor_day=anchor_day)
+            for i in installments
+        ]
         return CashFlowPlan(
             schedule.net_received_fen,
             tuple(times),
@@ -79,14 +95,25 @@ def cash_flow_plan(schedule: Schedule) -> CashFlowPlan:
     )
 
 
-def _months_between(start: date, due: date, month_days: Fraction) -> Fraction:
-    """Whole calendar months from `start` to `due` on start's day, plus leftover days as a
-    fraction of a basis month (basis / 12 days); regular due dates give whole numbers."""
+def _months_between(
+    start: date, due: date, month_days: Fraction, *, anchor_day: int | None = None
+) -> Fraction:
+    """Unit periods from the payout `start` to the payment `due`: the whole calendar months
+    counted back from `due` that stay on or after `start`, plus the odd days from `start` to
+    the beginning of the first whole month as a fraction of `month_days`.
+
+    `anchor_day` is the day of the month the schedule's due dates fall on (the fixed
+    repayment day, or the payout's day): a due date clamped to a month's end (Feb 28 of a
+    schedule on the 31st) counts back on that day, so due dates of a regular schedule sit
+    at whole numbers."""
+    day = due.day
+    if anchor_day is not None and day < anchor_day and day == days_in_month(due.year, due.month):
+        day = anchor_day
     months = (due.year - start.year) * 12 + (due.month - start.month)
-    while months > 0 and add_months(start, months) > due:
+    while months > 0 and add_months(due, -months, anchor_day=day) < start:
         months -= 1
-    anchor = add_months(start, months)
-    return months + Fraction((due - anchor).days) / month_days
+    first_whole = add_months(due, -months, anchor_day=day)
+    return months + Fraction((first_whole - start).days) / month_days
 
 
 def _npv_and_slope(plan: CashFlowPlan, rate: Decimal) -> tuple[Decimal, Decimal]:
