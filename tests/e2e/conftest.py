@@ -48,11 +48,9 @@ def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen
             "serve",
             "--port",
             str(port),
-            "--admin-password",
-            PASSWORD,
             "--demo-staff",
         ],
-        env=env,
+        env={**env, "XINDAI_ADMIN_PASSWORD": PASSWORD},
         stdout=handle,
         stderr=subprocess.STDOUT,
     )

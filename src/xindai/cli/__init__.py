@@ -17,6 +17,7 @@ from xindai.cli import (
     demo,
     ledger,
     loans,
+    payments,
     products,
     risk,
     scorecard,
@@ -42,6 +43,7 @@ app.add_typer(cob.app, name="cob")
 bench.app.command("cob")(cob.bench_cob)
 app.add_typer(loans.app, name="loans")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(payments.app, name="payments")
 app.add_typer(sim.app, name="sim")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)

@@ -235,6 +235,7 @@ def _transfer(data: dict[str, Any]) -> Transfer:
         amount_fen=int(data["amount_fen"]),
         reason=data.get("reason"),
         occurred_at=datetime.fromisoformat(occurred_at) if occurred_at else None,
+        collected_fen=None if data.get("collected_fen") is None else int(data["collected_fen"]),
     )
 
 
@@ -267,6 +268,15 @@ class HttpPaymentChannel(_HttpAdapter):
             payload={"verify_ref": verify_ref, "sms_code": sms_code},
             idempotency_key=_new_key(),
         )
+        return CardConfirmation(
+            CardStatus(data["status"]),
+            data.get("reason"),
+            data.get("bank_code"),
+            data.get("bank_name"),
+        )
+
+    def card_verification(self, verify_ref: str) -> CardConfirmation:
+        data = self.client.call("GET", _path("/cards/verifications/{}", verify_ref))
         return CardConfirmation(
             CardStatus(data["status"]),
             data.get("reason"),

@@ -85,8 +85,11 @@ class Accepted:
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """A payout or withholding as the channel knows it (for polling when a callback is lost);
-    `occurred_at` is set once it succeeded or failed."""
+    """A payout or withholding as the channel knows it (the order query, 主动查询: what
+    confirms a callback before anything is posted, and resolves a request whose callback never
+    came); `occurred_at` is set once it succeeded or failed. `amount_fen` is what was asked,
+    `collected_fen` what actually moved (set when it succeeded; a withholding from a card
+    that held less collects less)."""
 
     request_ref: str
     kind: TransferKind
@@ -94,6 +97,14 @@ class Transfer:
     amount_fen: Fen
     reason: str | None = None
     occurred_at: datetime | None = None
+    collected_fen: Fen | None = None
+
+    @property
+    def moved_fen(self) -> Fen:
+        """The fen that moved: what was collected (or paid out); 0 unless it succeeded."""
+        if self.status is not TransferStatus.SUCCEEDED:
+            return 0
+        return self.amount_fen if self.collected_fen is None else self.collected_fen
 
 
 class CallbackEventType(StrEnum):
@@ -159,6 +170,10 @@ class PaymentChannel(Protocol):
 
     def confirm_card(self, verify_ref: str, sms_code: str) -> CardConfirmation: ...
 
+    def card_verification(self, verify_ref: str) -> CardConfirmation:
+        """Where a card binding stands now (sms_sent while the code is still awaited)."""
+        ...
+
     def payout(
         self, request_ref: str, name: str, card_number: str, amount_fen: Fen, callback_url: str
     ) -> Accepted:
@@ -172,7 +187,8 @@ class PaymentChannel(Protocol):
         ...
 
     def query(self, request_ref: str) -> Transfer:
-        """The channel's current record of a payout or withholding."""
+        """The channel's current record of a payout or withholding; `ProviderRejected` with
+        status 404 when the channel never accepted `request_ref`."""
         ...
 
     def statement(self, day: date) -> str:

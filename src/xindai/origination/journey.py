@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xindai.errors import InvalidValue
+from xindai.integrations.errors import ProviderRejected, ProviderUnavailable
 from xindai.money import format_yuan
 from xindai.origination.agreements import agreement
 from xindai.origination.applications import (
@@ -42,6 +43,7 @@ from xindai.origination.journey_base import JourneyError
 from xindai.origination.journey_base import not_found as _not_found
 from xindai.origination.journey_repayment import RepaymentSteps
 from xindai.origination.names import normalise_name, normalise_phone
+from xindai.origination.payments import new_request_ref
 from xindai.origination.purposes import parse_purpose
 from xindai.products.cost import annualised_cost
 from xindai.products.disclosure import schedule_json
@@ -556,7 +558,7 @@ class OriginationService(RepaymentSteps):
             payout = Payout(
                 application_id=application_id,
                 loan_id=application.loan_id,
-                request_ref=f"PO{application_id:08d}A{attempt}",
+                request_ref=new_request_ref("payout"),
                 amount_fen=amount,
                 status="requested",
                 attempt=attempt,
@@ -567,11 +569,32 @@ class OriginationService(RepaymentSteps):
             card_number = self.p.cipher.decrypt("card", card.card_enc)
             name = self.p.cipher.decrypt("name", borrower.name_enc or "")
             request_ref = payout.request_ref
-        self.p.providers.payment.payout(request_ref, name, card_number, amount, self.p.callback_url)
+        try:
+            self.p.providers.payment.payout(
+                request_ref, name, card_number, amount, self.p.callback_url
+            )
+        except ProviderRejected as exc:  # the channel refused it: finance may retry or cancel
+            self._payout_never_taken(request_ref, exc.detail or "rejected")
+        except ProviderUnavailable:
+            # it may or may not have reached the channel: it stays requested and the resolver
+            # (`xindai payments resolve`, close of business) asks the channel until it resolves
+            pass
         with self.p.sessions() as session:
             found = session.scalars(select(Payout).where(Payout.request_ref == request_ref)).one()
             session.expunge(found)
             return found
+
+    def _payout_never_taken(self, request_ref: str, reason: str) -> None:
+        with self.p.sessions.begin() as session:
+            payout = session.scalars(
+                select(Payout).where(Payout.request_ref == request_ref).with_for_update()
+            ).one()
+            if payout.status != "requested":
+                return
+            payout.status, payout.reason, payout.settled_at = "failed", reason[:64], self.p.clock()
+            self._application(
+                session, None, payout.application_id, lock=True
+            ).status = "payout_failed"
 
     def retry_payout(self, application_id: int) -> Payout:
         with self.p.sessions() as session:

@@ -1,20 +1,19 @@
 """Automatic withholding (自动代扣), close-of-business step 4: for every open loan with an
 unpaid amount due on or before the business date, one collection request per loan and day
-through the payment channel, from the card the loan was paid out to. The loan is credited
-when the channel's signed callback confirms (see `journey.handle_payment_callback`).
+through the payment channel, from the card the loan was paid out to, for what is due less
+what is already in flight for the loan. The loan is credited when the channel confirms (see
+`journey_repayment.handle_payment_callback` and `payments.Settlement`).
 
-The request reference is deterministic (loan and date), so a rerun of the step asks the
-channel again with the same reference and the channel pays it once.
+The request reference is random (`payments.new_request_ref`); a rerun of the step finds the
+day's request of the loan and asks the channel again with the same reference, which the
+channel pays once.
 """
 
 from __future__ import annotations
 
 from xindai.cob.registry import StepContext, StepFn, StepRegistry
+from xindai.origination.payments import new_request_ref
 from xindai.platform import Platform
-
-
-def withholding_ref(loan_id: int, day: str) -> str:
-    return f"WH{loan_id:08d}D{day.replace('-', '')}"
 
 
 def withholding_step(platform: Platform) -> StepFn:
@@ -37,27 +36,49 @@ def withholding_step(platform: Platform) -> StepFn:
             """,
             false=False,
         ).all()
-        day = ctx.business_date.isoformat()
-        sent = 0
-        for loan_id, card_id, amount in (tuple(row) for row in due):
-            if not amount or amount <= 0:
-                continue
-            ref = withholding_ref(int(loan_id), day)
-            exists = ctx.scalar(
-                "SELECT COUNT(*) FROM withholdings WHERE request_ref = :ref", ref=ref
+        in_flight: dict[int, int] = dict(
+            (int(loan), int(total or 0))
+            for loan, total in (
+                tuple(row)
+                for row in ctx.execute(
+                    """
+                SELECT loan_id, SUM(amount_fen) FROM withholdings
+                WHERE loan_id BETWEEN :lo AND :hi AND status = 'requested'
+                  AND NOT (origin = 'auto' AND business_date = :d)
+                GROUP BY loan_id
+                """
+                ).all()
             )
-            if not exists:
+        )
+        sent = 0
+        for loan_id, card_id, amount_due in (tuple(row) for row in due):
+            found = ctx.execute(
+                "SELECT request_ref, amount_fen, status FROM withholdings"
+                " WHERE loan_id = :loan AND business_date = :d AND origin = 'auto'",
+                loan=int(loan_id),
+            ).first()
+            mine = None if found is None else tuple(found)
+            if mine is not None:
+                if mine[2] != "requested":
+                    continue  # today's request already resolved
+                ref, amount = str(mine[0]), int(mine[1])
+            else:
+                # never more than is due less what other requests may still collect
+                amount = int(amount_due or 0) - in_flight.get(int(loan_id), 0)
+                if amount <= 0:
+                    continue
+                ref = new_request_ref("withholding")
                 ctx.execute(
                     "INSERT INTO withholdings (request_ref, loan_id, business_date,"
-                    " amount_fen, purpose, status, created_at)"
-                    " VALUES (:ref, :loan, :d, :amount, 'repayment', 'requested', :now)",
+                    " amount_fen, purpose, status, origin, created_at)"
+                    " VALUES (:ref, :loan, :d, :amount, 'repayment', 'requested', 'auto', :now)",
                     ref=ref,
                     loan=int(loan_id),
-                    amount=int(amount),
+                    amount=amount,
                 )
             card = ctx.scalar("SELECT card_enc FROM bank_cards WHERE id = :card", card=card_id)
             number = platform.cipher.decrypt("card", card)
-            platform.providers.payment.withhold(ref, number, int(amount), platform.callback_url)
+            platform.providers.payment.withhold(ref, number, amount, platform.callback_url)
             sent += 1
         return sent
 
@@ -65,10 +86,14 @@ def withholding_step(platform: Platform) -> StepFn:
 
 
 def registry_with_withholding(base: StepRegistry, platform: Platform) -> StepRegistry:
-    """A copy of `base` whose withholding step collects through `platform`'s channel."""
+    """A copy of `base` whose withholding step collects through `platform`'s channel, after a
+    `payments` step that resolves requests still waiting on it (`resolve`)."""
+    from xindai.origination.resolve import register_resolve_step
+
     registry = base.copy()
+    register_resolve_step(registry, platform)
     registry.register("withholding", withholding_step(platform))
     return registry
 
 
-__all__ = ["registry_with_withholding", "withholding_ref", "withholding_step"]
+__all__ = ["registry_with_withholding", "withholding_step"]

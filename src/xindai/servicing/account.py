@@ -536,8 +536,16 @@ class ExtensionQuote:
 
 
 def extension_quote(state: LoanState, as_of: date) -> ExtensionQuote:
-    """展期: the extension fee plus the interest so far (to `as_of`)."""
-    item = _unsettled(state)[0]
+    """展期: the extension fee plus the interest so far (to `as_of`); LOAN_NOT_OPEN when
+    nothing is left to extend (e.g. the loan was settled meanwhile)."""
+    unsettled = _unsettled(state)
+    if not state.status.is_open or not unsettled:
+        raise _refuse(
+            "LOAN_NOT_OPEN",
+            f"no extension quote for a {state.status.value} loan",
+            f"贷款状态为 {state.status.value}，无法展期",
+        )
+    item = unsettled[0]
     return ExtensionQuote(
         percent_of(item.outstanding(C.PRINCIPAL), state.rules.extension_fee_rate),
         _charged_interest(state, item, as_of),

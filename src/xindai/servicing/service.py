@@ -661,6 +661,8 @@ class LoanService:
         channel: str = "default",
         idempotency_key: str | None = None,
         actor: str = "system",
+        external_ref: str | None = None,
+        session: Session | None = None,
     ) -> PostResult:
         def build(state: LoanState, loan: Loan, today: date) -> Txn:
             return Txn(0, TxnKind.REFUND, today, amount_fen, channel=channel)
@@ -672,6 +674,8 @@ class LoanService:
             scope="refund",
             request={"amount": amount_fen},
             actor=actor,
+            external_ref=external_ref,
+            session=session,
         )
 
     # ------------------------------------------------------------ maker-checker

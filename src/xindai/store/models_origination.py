@@ -221,6 +221,10 @@ class Payout(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     settled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # why it failed: the channel's reason, or never_accepted when the channel has no record
+    reason: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_payouts_status_created", "status", "created_at"),)
 
 
 class ProviderCallback(Base):
@@ -237,7 +241,10 @@ class ProviderCallback(Base):
 
 
 class Withholding(Base):
-    """An automatic withholding (代扣) request for a due installment (close of business)."""
+    """A collection (代扣) from the borrower's card: asked by the borrower (origin `borrower`)
+    or by close of business for what is due (`auto`). `amount_fen` is what was asked,
+    `collected_fen` what the channel confirmed collected; while `requested` it counts as in
+    flight against what the loan may still be asked for."""
 
     __tablename__ = "withholdings"
     request_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -245,8 +252,36 @@ class Withholding(Base):
     business_date: Mapped[date] = mapped_column(Date)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     purpose: Mapped[str] = mapped_column(String(16), default="repayment")  # or extension
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # requested | succeeded | failed
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    origin: Mapped[str] = mapped_column(String(16), default="borrower")  # borrower | auto
+    collected_fen: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_withholdings_status_created", "status", "created_at"),
+        Index("ix_withholdings_loan_day", "loan_id", "business_date", "origin"),
+    )
+
+
+class RefundTask(Base):
+    """Money the channel confirmed that could not be applied to the loan (it was settled,
+    or the extension it paid for no longer applied): parked on the borrower's credit balance
+    (溢缴款) for finance to refund. `refund_ref` is the refund's payout once finance sends it."""
+
+    __tablename__ = "refund_tasks"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    borrower_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    loan_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    source_ref: Mapped[str] = mapped_column(String(64), unique=True)  # the collection's ref
+    reason: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # open | refunding | refunded | failed
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    refund_ref: Mapped[str | None] = mapped_column(String(64), unique=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class StaffUser(Base):
@@ -259,6 +294,10 @@ class StaffUser(Base):
     channel: Mapped[str | None] = mapped_column(String(32))  # an agent sees only its channel
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # a new TOTP secret waiting for its first code; the active one stays in force till then
+    totp_pending_enc: Mapped[str | None] = mapped_column(Text)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # replay guard of the active
+    failures_cleared_at: Mapped[datetime | None] = mapped_column(DateTime)  # `staff unlock`
 
 
 class RolePermission(Base):
@@ -282,6 +321,9 @@ class AuditEvent(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
+
+    # the login lockout reads one username's recent outcomes
+    __table_args__ = (Index("ix_audit_log_actor_action_at", "actor", "action", "at"),)
 
 
 class StrategyVersionRecord(Base):

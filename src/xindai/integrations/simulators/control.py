@@ -96,13 +96,18 @@ class SimulatorControl:
     def payment_control(self, **settings: Any) -> dict[str, Any]:
         """Set payment behaviour: failure_rate, duplicate_rate, late_rate, late_delay_ms,
         callback_delay_ms, callback_retry_ms, callback_max_attempts, card_code_ttl_s,
-        force={ref: outcome}, fail_refs=[...], reset=True."""
+        query_delay_ms, force={ref: outcome}, fail_refs=[...], partial={ref: fen},
+        fail_next={kind: n}, reset=True."""
         result: dict[str, Any] = self._post("/pay/_control", settings)
         return result
 
     def force_outcome(self, request_ref: str, outcome: str) -> None:
         """The next transfer with `request_ref` will end `outcome` (succeeded | failed)."""
         self.payment_control(force={request_ref: outcome})
+
+    def fail_next(self, kind: str, count: int = 1) -> None:
+        """Make the next `count` transfers of `kind` (payout | withhold) fail."""
+        self.payment_control(fail_next={kind: count})
 
     def callbacks(self, request_ref: str | None = None) -> list[dict[str, Any]]:
         """Every callback delivery attempt (for `request_ref`), in order."""

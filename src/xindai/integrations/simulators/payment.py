@@ -8,17 +8,24 @@ Deterministic rules the tests and the demo rely on:
   PAY_CARD_VERIFY, sender = the channel); it lives `card_code_ttl_s` (300 s) on the
   simulated clock; a wrong code fails with `code_mismatch` and may be retried, the 5th wrong
   one ends the binding (`too_many_attempts`); an expired code ends it (`code_expired`);
-- a payout to a card ending in "0000" fails (`account_frozen`), a withholding from one fails
+- the next N payouts or withholdings fail when `/_control` `fail_next` says so
+  (`forced_failure`); a payout to a card ending in "0000" fails (`account_frozen`), a withholding from one fails
   (`insufficient_balance`); a ref forced through `/_control` gets the forced outcome; others
   fail at `failure_rate`;
 - a request_ref is paid at most once: the same request again answers the first result, the
-  same ref with another amount, card or kind is refused (409 idempotency_conflict).
+  same ref with another amount, card or kind is refused (409 idempotency_conflict);
+- a withholding forced through `/_control` `partial` collects only that many fen (the card
+  held less): its callback, its order query (`collected_fen`) and the statement say so;
+- `query_delay_ms` holds every order query back that long (a slow channel while a callback
+  is being confirmed).
 
     POST /cards/verify     {name, id_number, card_number, phone} → {verify_ref, status}
     POST /cards/confirm    {verify_ref, sms_code} → {status, reason, bank_code, bank_name}
     POST /payouts          {request_ref, name, card_number, amount_fen, callback_url} → 202
     POST /withholdings     {request_ref, card_number, amount_fen, callback_url} → 202
-    GET  /transfers/{ref}  {request_ref, kind, status, amount_fen, reason, occurred_at}
+    GET  /transfers/{ref}  {request_ref, kind, status, amount_fen, collected_fen, reason,
+                            occurred_at}   (主动查询: the order query)
+    GET  /cards/verifications/{verify_ref}  {verify_ref, status, reason}
     GET  /statements/{YYYY-MM-DD}   text/csv (date,channel,reference,type,amount)
     GET|POST /_control     rates, delays, forced outcomes; {"reset": true} restores them
     POST /_replay/{event_id}        deliver a callback once more, now
@@ -69,7 +76,10 @@ class PaymentBehaviour:
     callback_retry_ms: int
     callback_max_attempts: int
     card_code_ttl_s: int
+    query_delay_ms: int = 0
     forced: dict[str, str] = field(default_factory=dict)  # request_ref → succeeded | failed
+    partial: dict[str, int] = field(default_factory=dict)  # request_ref → fen collected
+    fail_next: dict[str, int] = field(default_factory=dict)  # kind → how many fail
 
 
 @dataclass
@@ -96,16 +106,19 @@ class TransferRecord:
     accepted_at: datetime
     outcome: TransferStatus
     reason: str | None
+    collected_fen: int = 0  # what moves when it succeeds (less than asked: a partial 代扣)
     status: TransferStatus = TransferStatus.PENDING
     occurred_at: datetime | None = None
     event_id: str | None = None
 
     def public(self) -> dict[str, Any]:
+        succeeded = self.status is TransferStatus.SUCCEEDED
         return {
             "request_ref": self.request_ref,
             "kind": self.kind.value,
             "status": self.status.value,
             "amount_fen": self.amount_fen,
+            "collected_fen": self.collected_fen if succeeded else None,
             "reason": self.reason if self.status is TransferStatus.FAILED else None,
             "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
         }
@@ -167,6 +180,17 @@ class PaymentSimulator:
         self.bindings[binding.verify_ref] = binding
         return binding
 
+    def card_verification(self, verify_ref: str) -> dict[str, Any]:
+        """Where a card binding stands (for a platform whose confirm answer was lost)."""
+        binding = self.bindings.get(verify_ref)
+        if binding is None:
+            raise SimError(404, "verify_ref_unknown", f"no card verification {verify_ref!r}")
+        if binding.final is not None:
+            return {"verify_ref": verify_ref, **binding.final}
+        if self.state.clock.now() > binding.expires_at:
+            return {"verify_ref": verify_ref, **_failed("code_expired")}
+        return {"verify_ref": verify_ref, "status": "sms_sent", "reason": None}
+
     def confirm_card(self, verify_ref: str, sms_code: str) -> dict[str, Any]:
         binding = self.bindings.get(verify_ref)
         if binding is None:
@@ -226,6 +250,7 @@ class PaymentSimulator:
         if not callback_url.startswith(("http://", "https://")):
             raise SimError(400, "callback_url_invalid", "callback_url must be http(s)")
         outcome, reason = self._outcome(kind, request_ref, card_number)
+        collected = min(amount_fen, self.behaviour.partial.pop(request_ref, amount_fen))
         record = TransferRecord(
             request_ref=request_ref,
             kind=kind,
@@ -236,6 +261,7 @@ class PaymentSimulator:
             accepted_at=self.state.clock.now(),
             outcome=outcome,
             reason=reason,
+            collected_fen=collected,
         )
         self.transfers[request_ref] = record
         self.callbacks.spawn(self._settle(record))
@@ -248,6 +274,9 @@ class PaymentSimulator:
         if forced is not None:
             if forced == TransferStatus.SUCCEEDED:
                 return TransferStatus.SUCCEEDED, None
+            return TransferStatus.FAILED, "forced_failure"
+        if self.behaviour.fail_next.get(kind.value, 0) > 0:
+            self.behaviour.fail_next[kind.value] -= 1
             return TransferStatus.FAILED, "forced_failure"
         if card_number.endswith("0000"):
             return TransferStatus.FAILED, _ALWAYS_FAIL_REASON[kind]
@@ -266,7 +295,9 @@ class PaymentSimulator:
             "event_id": record.event_id,
             "event": event_type.value,
             "request_ref": record.request_ref,
-            "amount_fen": record.amount_fen,
+            "amount_fen": record.amount_fen
+            if record.outcome is TransferStatus.FAILED
+            else record.collected_fen,
             "occurred_at": record.occurred_at.isoformat(),
         }
         if record.reason is not None and record.outcome is TransferStatus.FAILED:
@@ -313,7 +344,7 @@ class PaymentSimulator:
                     self.state.config.channel,
                     record.request_ref,
                     kind,
-                    format_yuan(record.amount_fen),
+                    format_yuan(record.collected_fen),
                 )
             )
         return buffer.getvalue()
@@ -364,7 +395,10 @@ class ControlIn(BaseModel):
     callback_retry_ms: int | None = Millis
     callback_max_attempts: int | None = Field(default=None, ge=1)
     card_code_ttl_s: int | None = Field(default=None, ge=0)
+    query_delay_ms: int | None = Millis
     force: dict[str, Literal["succeeded", "failed"]] = {}
+    partial: dict[str, int] = {}  # request_ref → fen the withholding collects (≥ 1)
+    fail_next: dict[Literal["payout", "withhold"], int] = {}  # the next N of a kind fail
     fail_refs: list[str] = []
 
 
@@ -408,8 +442,14 @@ def create_payment_app(state: SimState, payment: PaymentSimulator) -> FastAPI:
             body.callback_url,
         )
 
+    @app.get("/cards/verifications/{verify_ref}")
+    async def card_verification(verify_ref: str) -> dict[str, Any]:
+        return payment.card_verification(verify_ref)
+
     @app.get("/transfers/{request_ref}")
     async def transfer(request_ref: str) -> dict[str, Any]:
+        if payment.behaviour.query_delay_ms:
+            await asyncio.sleep(payment.behaviour.query_delay_ms / 1000)
         record = payment.transfers.get(request_ref)
         if record is None:
             raise SimError(404, "request_ref_unknown", f"no transfer {request_ref!r}")
@@ -429,9 +469,11 @@ def create_payment_app(state: SimState, payment: PaymentSimulator) -> FastAPI:
             payment.behaviour = payment.default_behaviour()
         for spec in fields(PaymentBehaviour):
             value = getattr(body, spec.name, None)
-            if spec.name != "forced" and value is not None:
+            if spec.name not in ("forced", "partial", "fail_next") and value is not None:
                 setattr(payment.behaviour, spec.name, value)
         payment.behaviour.forced.update(body.force)
+        payment.behaviour.partial.update({k: max(1, v) for k, v in body.partial.items()})
+        payment.behaviour.fail_next.update({k: max(0, v) for k, v in body.fail_next.items()})
         payment.behaviour.forced.update(dict.fromkeys(body.fail_refs, "failed"))
         return asdict(payment.behaviour)
 
