@@ -9,9 +9,14 @@
     XINDAI_PROVIDERS_URL  base URL of the external services (default: the local simulators)
     XINDAI_PROVIDER_SECRET  shared secret of signed provider callbacks
     XINDAI_PUBLIC_URL     this platform's base URL, for provider callbacks
+    XINDAI_PAYMENTS_RESOLVE_AFTER_MINUTES  ask the channel about requests without a result
+                          after this long (default 10)
+    XINDAI_TRUSTED_PROXIES  reverse proxies (IPs / CIDRs, comma-separated) whose
+                          X-Forwarded-For / -Proto `serve` believes; default none
 
-Empty keys fall back to fixed development keys (`dev_key`), never for production: `xindai
-serve` refuses them on anything but loopback.
+Empty keys fall back to fixed development keys (`dev_key`), and the provider secret to the
+simulators' published one, never for production: `xindai serve` refuses them
+(`development_defaults`) on anything but loopback.
 
 `get_settings()` reads the environment once and caches it; tests replace the result with
 `override_settings(...)`, or call `reset_settings()` to re-read the environment.
@@ -31,6 +36,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "xindai"
 DATABASE_FILENAME = "xindai.db"
+SIMULATOR_PROVIDER_SECRET = "xindai-simulator-secret"  # published: the simulators' default
 
 
 def default_data_dir() -> Path:
@@ -55,12 +61,15 @@ class Settings(BaseSettings):
     pii_key: str = ""
     secret_key: str = ""
     providers_url: str = "http://127.0.0.1:8700"
-    provider_secret: str = "xindai-simulator-secret"
+    provider_secret: str = SIMULATOR_PROVIDER_SECRET
     public_url: str = "http://127.0.0.1:8000"
+    trusted_proxies: str = ""  # IPs / CIDRs whose forwarded headers `serve` trusts
     lender_name: str = "信贷示范小额贷款有限公司 Xindai Demo Microcredit Co."
     strategy_name: str = "origination"  # the decision strategy every application runs
     bureau_cache_days: int = 30  # a person's credit report is reused this long
     review_sla_minutes: int = 120  # manual review must decide within this
+    # a payout, collection, refund or card check without a result this long is asked about
+    payments_resolve_after_minutes: int = 10
     credit_line_days: int = 180  # a pre-granted credit line lasts this long
     scorecard_model: str = ""  # a model file from `xindai scorecard fit` (default: the shipped one)
     blocked_regions: str = ""  # province codes (ID digits 1-2) not served, comma-separated
@@ -81,6 +90,19 @@ class Settings(BaseSettings):
     @property
     def uses_dev_keys(self) -> bool:
         return not (self.pii_key and self.secret_key)
+
+    def development_defaults(self) -> list[str]:
+        """The env vars of the secrets still at a public development value: an empty or
+        development PII or token key, an empty or the simulators' provider secret."""
+        found = [
+            f"XINDAI_{name.upper()}_KEY"
+            for name in ("pii", "secret")
+            if not (self.pii_key if name == "pii" else self.secret_key)
+            or self.key_bytes(name) == dev_key(name)
+        ]
+        if self.provider_secret.strip() in ("", SIMULATOR_PROVIDER_SECRET):
+            found.append("XINDAI_PROVIDER_SECRET")
+        return found
 
     @model_validator(mode="after")
     def _default_database_in_data_dir(self) -> Settings:
