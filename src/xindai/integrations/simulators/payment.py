@@ -9,13 +9,14 @@ Deterministic rules the tests and the demo rely on:
   simulated clock; a wrong code fails with `code_mismatch` and may be retried, the 5th wrong
   one ends the binding (`too_many_attempts`); an expired code ends it (`code_expired`);
 - the next N payouts or withholdings fail when `/_control` `fail_next` says so
-  (`forced_failure`); a payout to a card ending in "0000" fails (`account_frozen`), a withholding from one fails
-  (`insufficient_balance`); a ref forced through `/_control` gets the forced outcome; others
-  fail at `failure_rate`;
+  (`forced_failure`); a payout to a card ending in "0000" fails (`account_frozen`), a
+  withholding from one fails (`insufficient_balance`); a ref forced through `/_control`
+  gets the forced outcome; others fail at `failure_rate`;
 - a request_ref is paid at most once: the same request again answers the first result, the
   same ref with another amount, card or kind is refused (409 idempotency_conflict);
-- a withholding forced through `/_control` `partial` collects only that many fen (the card
-  held less): its callback, its order query (`collected_fen`) and the statement say so;
+- a withholding forced through `/_control` `partial` (by reference, or "*" for the next
+  one) collects only that many fen (the card held less): its callback, its order query
+  (`collected_fen`) and the statement say so;
 - `query_delay_ms` holds every order query back that long (a slow channel while a callback
   is being confirmed).
 
@@ -250,7 +251,12 @@ class PaymentSimulator:
         if not callback_url.startswith(("http://", "https://")):
             raise SimError(400, "callback_url_invalid", "callback_url must be http(s)")
         outcome, reason = self._outcome(kind, request_ref, card_number)
-        collected = min(amount_fen, self.behaviour.partial.pop(request_ref, amount_fen))
+        partial = self.behaviour.partial
+        if kind is TransferKind.WITHHOLD and request_ref not in partial and "*" in partial:
+            request_ref_key = "*"  # the next withholding, whatever its reference
+        else:
+            request_ref_key = request_ref
+        collected = min(amount_fen, partial.pop(request_ref_key, amount_fen))
         record = TransferRecord(
             request_ref=request_ref,
             kind=kind,
