@@ -11,13 +11,40 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
 
+from xindai.digits import ascii_digits
 from xindai.errors import InvalidValue
 
 Fen = int
 """An amount of money in fen (0.01 CNY)."""
 
 FEN_PER_YUAN = 100
-_YUAN_RE = re.compile(r"^([+-]?)(\d+)(?:\.(\d{1,2}))?$")
+MAX_AMOUNT_FEN: Fen = 10**12
+"""The largest amount any caller may give (¥10,000,000,000.00): a thousand times beyond every
+product's maximum, and far inside BIGINT (9.2 × 10¹⁸ fen), so that millions of such amounts
+still sum, and multiply by a rate's numerator, without overflowing a database column."""
+_YUAN_RE = re.compile(r"^([+-]?)([0-9]+)(?:\.([0-9]{1,2}))?$")  # ASCII digits: see xindai.digits
+_RATE_RE = re.compile(
+    r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$|^[+-]?(?:inf|infinity|s?nan)$",
+    re.IGNORECASE,
+)
+
+
+class AmountTooLarge(InvalidValue):
+    """An amount beyond `MAX_AMOUNT_FEN` (in either sign)."""
+
+    code = "AMOUNT_TOO_LARGE"
+
+
+def check_amount_range(fen: Fen, *, field: str = "amount", shown: object = None) -> Fen:
+    """`fen` when |fen| ≤ `MAX_AMOUNT_FEN`, else `AmountTooLarge`."""
+    if abs(fen) > MAX_AMOUNT_FEN:
+        raise AmountTooLarge(
+            field,
+            shown if shown is not None else fen,
+            f"beyond the largest amount accepted ({format_yuan(MAX_AMOUNT_FEN)} yuan)",
+            f"超过允许的最大金额（{format_yuan(MAX_AMOUNT_FEN)} 元）",
+        )
+    return fen
 
 
 class DayCount(StrEnum):
@@ -56,24 +83,32 @@ def round_fen(amount: Decimal | Fraction | int) -> Fen:
 
 
 def parse_yuan(text: str | int | Decimal, *, field: str = "amount") -> Fen:
-    """Parse a yuan amount ("10000", "1,234.5", "¥88.08") into fen; at most two decimals."""
+    """Parse a yuan amount ("10000", "1,234.5", "¥88.08") into fen; at most two decimals.
+
+    Digits are ASCII, or full-width (read as ASCII); any other digit is refused
+    (`xindai.digits`). Beyond ±`MAX_AMOUNT_FEN`: `AMOUNT_TOO_LARGE`."""
+    if isinstance(text, bool):
+        raise InvalidValue(field, text, "not an amount", "不是金额")
     if isinstance(text, int):
-        return text * FEN_PER_YUAN
+        return check_amount_range(text * FEN_PER_YUAN, field=field, shown=text)
     if isinstance(text, Decimal):
         if not text.is_finite():
             raise InvalidValue(field, str(text), "not a finite amount", "不是有效金额")
+        if abs(text) > Decimal(MAX_AMOUNT_FEN) / FEN_PER_YUAN:  # before scaling a huge exponent
+            check_amount_range(MAX_AMOUNT_FEN + 1, field=field, shown=str(text))
         scaled = text * FEN_PER_YUAN
         if scaled != scaled.to_integral_value():
             raise InvalidValue(field, str(text), "more than two decimals", "金额最多两位小数")
         return int(scaled)
-    cleaned = text.strip().replace(",", "").replace("，", "")
+    folded = ascii_digits(text) if isinstance(text, str) else None
+    cleaned = (folded or "").strip().replace(",", "").replace("，", "")
     for prefix in ("¥", "￥", "CNY", "RMB"):
         if cleaned.startswith(prefix):
             cleaned = cleaned[len(prefix) :].strip()
     if cleaned.endswith("元"):
         cleaned = cleaned[:-1].strip()
     match = _YUAN_RE.match(cleaned)
-    if not match:
+    if folded is None or not match:
         raise InvalidValue(
             field,
             text,
@@ -81,8 +116,10 @@ def parse_yuan(text: str | int | Decimal, *, field: str = "amount") -> Fen:
             "不是最多两位小数的人民币金额",
         )
     sign, whole, cents = match.groups()
+    if len(whole.lstrip("0")) > len(str(MAX_AMOUNT_FEN)):  # no int() of a thousand digits
+        check_amount_range(MAX_AMOUNT_FEN + 1, field=field, shown=text)
     fen = int(whole) * FEN_PER_YUAN + int((cents or "0").ljust(2, "0"))
-    return -fen if sign == "-" else fen
+    return check_amount_range(-fen if sign == "-" else fen, field=field, shown=text)
 
 
 def format_yuan(fen: Fen, *, thousands: bool = False, symbol: bool = False) -> str:
@@ -94,14 +131,20 @@ def format_yuan(fen: Fen, *, thousands: bool = False, symbol: bool = False) -> s
 
 
 def parse_rate(text: str | Decimal | int, *, field: str = "rate") -> Decimal:
-    """Parse a rate given as a decimal fraction ("0.18") or a percentage ("18%")."""
+    """Parse a rate given as a decimal fraction ("0.18") or a percentage ("18%"); digits as
+    in `parse_yuan` (ASCII or full-width, nothing else)."""
     if isinstance(text, Decimal | int):
         value = Decimal(text)
     else:
-        cleaned = text.strip()
+        folded = ascii_digits(text) if isinstance(text, str) else None
+        cleaned = (folded or "").strip()
         percent = cleaned.endswith("%")
+        number = cleaned.rstrip("%").strip()
+        # Decimal() alone would also take Unicode digits, underscores and "Infinity"
+        if folded is None or not _RATE_RE.match(number):
+            raise InvalidValue(field, text, "not a number", "不是数字")
         try:
-            value = Decimal(cleaned.rstrip("%").strip())
+            value = Decimal(number)
         except InvalidOperation:
             raise InvalidValue(field, text, "not a number", "不是数字") from None
         if percent:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -19,6 +20,7 @@ from xindai.api import (
     callbacks,
 )
 from xindai.api.errors import install_error_handlers
+from xindai.api.middleware import RequestGuard
 from xindai.platform import Platform
 from xindai.security import audit, tokens
 from xindai.security.errors import SecurityError
@@ -69,11 +71,21 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     async def audit_admin_calls(request: Request, call_next: Any) -> Response:
         """Every admin call is audited: who, what, when, from where, and how it ended
         (changes also record their before/after in the route)."""
-        response: Response = await call_next(request)
         path = request.url.path
-        if path.startswith("/api/v1/admin/") and not path.startswith("/api/v1/admin/auth/"):
+        audited = path.startswith("/api/v1/admin/") and not path.startswith("/api/v1/admin/auth/")
+        try:
+            response: Response = await call_next(request)
+        except Exception:
+            if audited:  # the guard answers 500: the call is audited as such
+                with contextlib.suppress(Exception):  # the original error is the one to log
+                    await run_in_threadpool(_audit_call, app.state.platform, request, 500)
+            raise
+        if audited:
             await run_in_threadpool(_audit_call, app.state.platform, request, response.status_code)
         return response
+
+    # outermost: request id, body limits, and a JSON 500 for whatever escapes the handlers
+    app.add_middleware(RequestGuard)
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, Any]:

@@ -1,6 +1,10 @@
 """Domain errors as JSON: a stable code and a zh-CN and English message; bad input is a 4xx.
 
-{"code": "OTP_INVALID", "message": {"zh-CN": "验证码错误…", "en": "wrong code…"}}
+{"code": "OTP_INVALID", "message": {"zh-CN": "验证码错误…", "en": "wrong code…"},
+ "request_id": "…"}
+
+Also `field` (the input at fault) on domain errors about one value, `problems` on 422s.
+An unexpected error is a 500 `INTERNAL_ERROR` (see `api.middleware`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from xindai.errors import XindaiError
 
@@ -64,10 +69,38 @@ def error_body(code: str, en: str, zh: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "message": {"zh-CN": zh, "en": en}, **extra}
 
 
+_HTTP_ERRORS = {  # Starlette's own refusals: code and zh-CN message
+    400: ("BAD_REQUEST", "请求无法解析"),
+    401: ("AUTH_REQUIRED", "需要登录"),
+    403: ("PERMISSION_DENIED", "没有权限"),
+    404: ("NOT_FOUND", "未找到"),
+    405: ("METHOD_NOT_ALLOWED", "该路径不支持此请求方法"),
+}
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods some route of the app takes at this request's path, for `Allow` (asked
+    of the router itself, so included routers of any depth are covered)."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
+def _request_id(request: Request) -> dict[str, Any]:
+    found = getattr(request.state, "request_id", None)
+    return {} if found is None else {"request_id": found}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(XindaiError)
-    async def domain_error(_: Request, exc: XindaiError) -> JSONResponse:
-        extra: dict[str, Any] = {}
+    async def domain_error(request: Request, exc: XindaiError) -> JSONResponse:
+        extra: dict[str, Any] = _request_id(request)
         field = getattr(exc, "field", None)
         if field is not None:
             extra["field"] = field
@@ -77,7 +110,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
             {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "problem": e.get("msg", "")}
             for e in exc.errors()
@@ -89,18 +122,19 @@ def install_error_handlers(app: FastAPI) -> None:
                 f"invalid request: {first}",
                 f"请求参数有误：{first}",
                 problems=problems,
+                **_request_id(request),
             ),
             status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {
-            404: "NOT_FOUND",
-            405: "METHOD_NOT_ALLOWED",
-            401: "AUTH_REQUIRED",
-            403: "PERMISSION_DENIED",
-        }.get(exc.status_code, "HTTP_ERROR")
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, zh = _HTTP_ERRORS.get(exc.status_code, ("HTTP_ERROR", str(exc.detail)))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method the path takes, not only the first route's
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
         return JSONResponse(
-            error_body(code, str(exc.detail), str(exc.detail)), status_code=exc.status_code
+            error_body(code, str(exc.detail), zh, **_request_id(request)),
+            status_code=exc.status_code,
+            headers=headers or None,
         )
