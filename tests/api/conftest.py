@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +21,13 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.testclient import TestClient
 
 from xindai.integrations.simulators.config import SimulatorConfig
 from xindai.integrations.simulators.process import SimulatorProcess, free_port
+
+with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2; httpx works
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 PASSWORD = "correct-horse-battery-9"
 SECRET = "api-provider-secret"
