@@ -92,7 +92,7 @@ def test_no_more_is_asked_than_is_owed(stack: Stack) -> None:
     loan = ok(stack.api.get(f"/api/v1/borrower/loans/{loan_id}", headers=auth))
     payoff = parse_yuan(loan["payoff"])
     error(
-        _repay(stack, auth, loan_id, mode="amount", amount="999999999999"),
+        _repay(stack, auth, loan_id, mode="amount", amount="9999999"),
         400,
         "REPAYMENT_EXCEEDS_OWED",
     )
