@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
+from xindai.api.schemas import WholeNumber
 from xindai.errors import InvalidValue
 from xindai.risk.antifraud.blacklist import BlacklistKind
 from xindai.risk.blacklist_store import (
@@ -79,7 +80,7 @@ def list_blacklist(
     request: Request,
     kind: BlacklistKind | None = None,
     include_inactive: bool = False,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = 500,
+    limit: Annotated[WholeNumber, Query(ge=1, le=MAX_LIST_LIMIT)] = 500,
 ) -> list[dict[str, Any]]:
     staff.need(PERMISSION)
     p = platform(request)

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
+from xindai.api.deps import MAX_ID, PathId, Staff, client_ip, current_staff, platform
+from xindai.api.schemas import WholeNumber
 from xindai.risk.credit_lines import CreditLineService
 
 router = APIRouter(prefix="/api/v1/admin/credit-lines", tags=["admin 管理后台"])
@@ -29,8 +30,8 @@ def credit_lines(
     staff: CurrentStaff,
     request: Request,
     status: Annotated[str | None, Query(max_length=16, description="active|frozen|closed")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[WholeNumber, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[WholeNumber, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[dict[str, Any]]:
     staff.need(PERMISSION)
     lines = service(request).lines(status=status, limit=limit, offset=offset)

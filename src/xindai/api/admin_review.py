@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
+from xindai.api.schemas import WholeNumber
 from xindai.money import parse_yuan
 from xindai.risk.review import ReviewService
 from xindai.risk.review_rules import MAX_ITEM_TEXT, MAX_NOTE, MAX_TEXT, STATUSES
@@ -57,7 +58,7 @@ def queue(
         str | None, Query(max_length=16, description=f"one of {', '.join(STATUSES)}")
     ] = None,
     overdue: Annotated[bool, Query(description="only tasks past their SLA deadline")] = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Annotated[WholeNumber, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     staff.need(READ)
     return service(request).queue(status, overdue, limit, channel=visible_channel(staff))

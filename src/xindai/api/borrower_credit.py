@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from xindai.api.deps import client_ip, current_borrower, idempotent, platform
+from xindai.api.schemas import WholeNumber
 from xindai.money import parse_yuan
 from xindai.origination.journey import OriginationService
 from xindai.risk.credit_lines import CreditLineService
@@ -23,9 +24,9 @@ class DrawIn(BaseModel):
 
     product: str = Field(max_length=32, examples=["INST12"])
     amount: str = Field(max_length=20, description="yuan, e.g. 2000 or 1999.50")
-    term: int = Field(ge=1, le=400)
+    term: WholeNumber = Field(ge=1, le=400)
     purpose: str = Field(max_length=32, examples=["consumption"])
-    card_id: int = Field(ge=1, le=2**63 - 1)
+    card_id: WholeNumber = Field(ge=1, le=2**63 - 1)
     device_fingerprint: str | None = Field(default=None, max_length=128)
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from xindai import clock
+from xindai.api.schemas import WholeNumber
 from xindai.errors import XindaiError
 from xindai.platform import Platform
 from xindai.security import tokens
@@ -22,8 +23,8 @@ from xindai.store.models import IdempotencyRecord
 from xindai.store.models_origination import StaffUser
 
 MAX_ID = 2**63 - 1
-PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="a record id")]
-"""A record id in a path: positive and within BIGINT, so no lookup overflows."""
+PathId = Annotated[WholeNumber, Path(ge=1, le=MAX_ID, description="a record id")]
+"""A record id in a path: ASCII digits, positive and within BIGINT, so no lookup overflows."""
 
 
 class AuthRequired(XindaiError):

@@ -1,8 +1,45 @@
-"""Request bodies of the API (Pydantic), separate from the ORM models."""
+"""Request bodies of the API (Pydantic), separate from the ORM models.
+
+Digits follow one rule (`xindai.digits`): ASCII, full-width read as ASCII, any other digit
+refused. Whole numbers (`WholeNumber`) are JSON numbers, or strings of such digits (not
+"1_000", "12.0", "١٢"); codes typed by the borrower (`DigitCode`) get full-width folded;
+amounts, phones, cards and ID numbers are checked by the services with their own codes.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, Field
+
+from xindai.digits import ascii_digits
+
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+def _whole_number(value: object) -> object:
+    if isinstance(value, str):
+        folded = ascii_digits(value.strip())
+        if folded is None or not _WHOLE_NUMBER.fullmatch(folded):
+            raise ValueError("must be a whole number written with the digits 0-9")
+        return folded
+    return value
+
+
+def _digit_code(value: object) -> object:
+    if isinstance(value, str):
+        folded = ascii_digits(value)
+        if folded is None:
+            raise ValueError("digits must be 0-9 (or full-width ０-９)")
+        return folded
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+"""An integer: a JSON number, or a string of ASCII (or full-width) digits."""
+DigitCode = Annotated[str, BeforeValidator(_digit_code)]
+"""A code of digits the borrower types (SMS code): full-width digits read as ASCII."""
 
 
 class PhoneIn(BaseModel):
@@ -10,13 +47,13 @@ class PhoneIn(BaseModel):
 
 
 class LoginIn(PhoneIn):
-    code: str = Field(max_length=12)
+    code: DigitCode = Field(max_length=12)
     channel: str | None = Field(default=None, max_length=32)
 
 
 class AcceptedAgreement(BaseModel):
     code: str = Field(max_length=32)
-    version: int = Field(ge=1)
+    version: WholeNumber = Field(ge=1)
 
 
 class AgreementsIn(BaseModel):
@@ -54,18 +91,18 @@ class CardIn(BaseModel):
 
 
 class CardConfirmIn(BaseModel):
-    code: str = Field(max_length=12)
+    code: DigitCode = Field(max_length=12)
 
 
 class QuoteIn(BaseModel):
     product: str = Field(max_length=32)
     amount: str = Field(max_length=20, description="yuan, e.g. 3000 or 3000.00")
-    term: int = Field(ge=1, le=400)
+    term: WholeNumber = Field(ge=1, le=400)
 
 
 class ApplicationIn(QuoteIn):
     purpose: str = Field(max_length=32)
-    card_id: int = Field(ge=1, le=2**63 - 1)
+    card_id: WholeNumber = Field(ge=1, le=2**63 - 1)
     device_fingerprint: str | None = Field(default=None, max_length=128)
     # what the applicant declares (the scorecard reads it); the phone-book size only when the
     # app was given the permission
@@ -79,7 +116,7 @@ class ApplicationIn(QuoteIn):
         description="junior_high | high_school | college | bachelor | master / 学历",
     )
     city: str = Field(max_length=32, description="city of residence / 居住城市")
-    phonebook_count: int | None = Field(
+    phonebook_count: WholeNumber | None = Field(
         default=None, ge=0, le=100_000, description="phone-book entries, if permitted / 通讯录条数"
     )
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
+from xindai.digits import foreign_digit
 from xindai.errors import InvalidValue
 from xindai.origination import bank_bins
 from xindai.origination.masking import mask_card, redact
@@ -179,6 +180,10 @@ def normalise_card_number(text: str) -> str:
     format (digits only, 16–19 of them) and the Luhn digit → `CARD_FORMAT` / `CARD_LUHN`."""
     if not isinstance(text, str):
         raise CardFormatError(str(text), "must be a string", "必须是字符串")
+    if foreign_digit(text) is not None:  # NFKC would turn ① or ² into a digit (xindai.digits)
+        raise CardFormatError(
+            text, "digits must be 0-9 (or full-width ０-９)", "卡号只能使用数字 0-9"
+        )
     number = "".join(unicodedata.normalize("NFKC", text).split())
     if not _DIGITS_RE.fullmatch(number) or not number.isascii():
         raise CardFormatError(number, "must contain digits only", "卡号只能包含数字")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from xindai.digits import foreign_digit
 from xindai.errors import InvalidValue
 from xindai.origination.masking import mask_id_number, redact
 
@@ -183,6 +184,10 @@ def parse_resident_id(text: str, as_of: date) -> ResidentId:
     """
     if not isinstance(text, str):
         raise IdFormatError(str(text), "must be a string", "必须是字符串")
+    if foreign_digit(text) is not None:  # NFKC would turn ① or ² into a digit (xindai.digits)
+        raise IdFormatError(
+            text, "digits must be 0-9 (or full-width ０-９)", "身份证号只能使用数字 0-9 和 X"
+        )
     number = normalise_id_number(text)
     if len(number) == 15 and number.isascii() and number.isdigit():
         raise IdFormatError(

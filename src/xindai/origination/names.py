@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from xindai.digits import foreign_digit
 from xindai.errors import InvalidValue
 from xindai.origination.masking import redact
 
@@ -82,6 +83,13 @@ def normalise_phone(text: str, *, field: str = "phone") -> str:
     `PHONE_INVALID`."""
     if not isinstance(text, str):
         raise PhoneInvalid(field, text, "must be a string", "必须是字符串")
+    if foreign_digit(text) is not None:  # NFKC would turn ① or ² into a digit (xindai.digits)
+        raise PhoneInvalid(
+            field,
+            redact(text),
+            "digits must be 0-9 (or full-width ０-９)",
+            "号码只能使用数字 0-9（或全角 ０-９）",
+        )
     phone = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
     for prefix in ("+86", "0086", "86"):
         if phone.startswith(prefix) and len(phone) == len(prefix) + 11:
