@@ -48,8 +48,8 @@ from xindai.store.repository import NotFound
 CIPHER = PiiCipher(b"blacklist-test-key-0123456789abcdef")
 T0 = datetime(2025, 3, 1, 9, 0)
 PHONE = "13800138000"
-ID_NUMBER = "11010119900307457x"
-CARD = "6222021234567890123"
+ID_NUMBER = "11010119900318457x"  # a valid check letter, lower case
+CARD = "6222021234000060123"  # Luhn-valid
 DEVICE = "ABCD-1234-EF56"
 PASSWORD = "correct-horse-battery-9"
 

@@ -9,15 +9,19 @@ counts as its expiry, so that a decision replayed at its original time sees the 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from xindai.errors import InvalidValue, XindaiError
+from xindai.origination.cards import normalise_card_number
+from xindai.origination.identity import parse_resident_id
+from xindai.origination.names import normalise_phone
 from xindai.risk.antifraud.blacklist import BlacklistEntry, BlacklistKind
 from xindai.risk.antifraud.identifiers import normalise_identifier
 from xindai.security._support import db_time, lock_key
@@ -30,6 +34,7 @@ __all__ = [
     "CSV_COLUMNS",
     "AlreadyListed",
     "AlreadyRemoved",
+    "BlacklistValueInvalid",
     "ImportIssue",
     "ImportSummary",
     "active_entries",
@@ -76,6 +81,18 @@ class AlreadyRemoved(XindaiError):
         super().__init__(
             f"blacklist entry {entry_id} is already removed", f"黑名单记录 {entry_id} 已被移除"
         )
+
+
+class BlacklistValueInvalid(InvalidValue):
+    """The value is not a valid identifier of its kind: the validator's code (`ID_FORMAT`,
+    `ID_CHECK_DIGIT`, `PHONE_INVALID`, `CARD_FORMAT`, `CARD_LUHN` …) and messages, about the
+    field `value`, with the masked value the validator shows."""
+
+    def __init__(self, invalid: InvalidValue):
+        self.code = invalid.code
+        XindaiError.__init__(self, invalid.message_en, invalid.message_zh)
+        self.field = "value"
+        self.value = invalid.value
 
 
 # ------------------------------------------------------------------ checks and masks
@@ -130,19 +147,42 @@ def mask_value(kind: BlacklistKind | str, normalised: str) -> str:
     return _fit(masked)
 
 
-def _normalised(kind: BlacklistKind, value: object) -> str:
-    """The identifier's canonical spelling; the error never repeats a raw identifier."""
+_DEVICE_TOKEN = re.compile(r"[A-Za-z0-9._:+/=-]{4,128}")
+"""A device id as the app's SDK sends it: a UUID, hex or base64 token, no spaces."""
+
+
+def _checked(kind: BlacklistKind, value: str, today: date) -> str:
+    """`value` validated as an identifier of `kind`, in the spelling the application path
+    uses: a real 18-character resident ID (check digit, province, birth date), a mainland
+    mobile number (the phone and contact lists), a Luhn-valid card number of 16–19 digits, a
+    device token. Raises the validator's own error (`ID_CHECK_DIGIT`, `PHONE_INVALID`,
+    `CARD_LUHN` …), which shows only a masked value."""
+    if kind is BlacklistKind.ID_NUMBER:
+        return parse_resident_id(value, today).number
+    if kind in (BlacklistKind.PHONE, BlacklistKind.CONTACT_PHONE):
+        return normalise_phone(value)
+    if kind is BlacklistKind.CARD:
+        return normalise_card_number(value)
+    token = value.strip()
+    if not _DEVICE_TOKEN.fullmatch(token):
+        raise InvalidValue(
+            "device",
+            mask_value(kind, token) if token else token,
+            "a device id is 4–128 letters, digits or . _ : + / = - (no spaces)",
+            "设备号应为 4–128 位字母、数字或 . _ : + / = -（不含空格）",
+        )
+    return token
+
+
+def _normalised(kind: BlacklistKind, value: object, today: date) -> str:
+    """The identifier's canonical spelling, once it is valid for its kind (see `_checked`);
+    the error is about `value` and never repeats a raw identifier."""
     if not isinstance(value, str):
         raise InvalidValue("value", type(value).__name__, "must be text", "必须是文本")
     try:
-        normalised = normalise_identifier(kind, value)
-    except InvalidValue:
-        raise InvalidValue(
-            "value",
-            mask_value(kind, value.strip()) if value.strip() else value,
-            f"nothing identifying is left for a {kind.value}",
-            f"不是有效的 {kind.value}（规范化后为空）",
-        ) from None
+        normalised = normalise_identifier(kind, _checked(kind, value, today))
+    except InvalidValue as invalid:
+        raise BlacklistValueInvalid(invalid) from None
     if len(normalised) > MAX_VALUE_CHARS:
         raise InvalidValue(
             "value",
@@ -214,7 +254,7 @@ def _candidate(
     expires_at: datetime | None,
 ) -> _Candidate:
     listed = _kind(kind)
-    normalised = _normalised(listed, value)
+    normalised = _normalised(listed, value, now.date())
     # a reason is shown to every risk user: an identifier typed into it is masked
     why = redact(_text("reason", reason, MAX_REASON_CHARS))
     expiry = None if expires_at is None else _time("expires_at", expires_at)
