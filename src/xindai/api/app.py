@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -19,29 +22,81 @@ from xindai.api import (
     borrower_review,
     callbacks,
 )
+from xindai.api.deps import Staff, client_ip, current_staff
 from xindai.api.errors import install_error_handlers
 from xindai.api.middleware import RequestGuard
+from xindai.errors import XindaiError
 from xindai.platform import Platform
-from xindai.security import audit, tokens
-from xindai.security.errors import SecurityError
+from xindai.security import audit
+
+logger = logging.getLogger("xindai.api")
+
+
+class _WarningBudget:
+    """At most `per_minute` warnings a minute (a scan of the admin API must not flood the
+    log); the next warning after a quiet spell says how many were left out."""
+
+    def __init__(self, per_minute: int = 20) -> None:
+        self.per_minute = per_minute
+        self._minute = -1
+        self._used = 0
+        self._skipped = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> int | None:
+        """None when over budget, else the number of warnings skipped before this one."""
+        minute = int(time.monotonic() // 60)
+        with self._lock:
+            if minute != self._minute:
+                self._minute, self._used = minute, 0
+            if self._used >= self.per_minute:
+                self._skipped += 1
+                return None
+            self._used += 1
+            skipped, self._skipped = self._skipped, 0
+            return skipped
+
+
+_anonymous_warnings = _WarningBudget()
+
+
+def _staff_of(platform: Platform, request: Request) -> Staff | None:
+    """The staff member the call was made as: the one the route authenticated, else (a path
+    with no route, say) the bearer token's, when it is a live staff session."""
+    found = getattr(request.state, "staff", None)
+    if isinstance(found, Staff) or not request.headers.get("authorization"):
+        return found
+    try:
+        return current_staff(request)
+    except XindaiError:
+        return None
 
 
 def _audit_call(platform: Platform, request: Request, status: int) -> None:
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    """An audit row for a staff member's admin call; an anonymous one (no session, a
+    borrower's, an expired one) only a warning in the log, within a budget: unauthenticated
+    callers must not be able to fill the audit table."""
+    staff = _staff_of(platform, request)
+    if staff is None:
+        skipped = _anonymous_warnings.take()
+        if skipped is not None:
+            logger.warning(
+                "unauthenticated admin call %s %s from %s: %s%s",
+                request.method,
+                request.url.path[:200],
+                client_ip(request),
+                status,
+                f" ({skipped} more not logged)" if skipped else "",
+            )
+        return
     with platform.sessions.begin() as session:
-        try:
-            subject = tokens.authenticate(session, token, now=platform.clock())
-            actor = f"{subject.kind.value}:{subject.id}"
-        except SecurityError:
-            actor = "anonymous"
         audit.record(
             session,
-            actor=actor,
+            actor=f"staff:{staff.id}",
             action=f"api.{request.method.lower()}",
             resource="admin_api",
             resource_id=request.url.path[:64],
-            ip=request.client.host if request.client else None,
+            ip=client_ip(request),
             after={"status": status},
             at=platform.clock(),
         )
@@ -69,8 +124,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def audit_admin_calls(request: Request, call_next: Any) -> Response:
-        """Every admin call is audited: who, what, when, from where, and how it ended
-        (changes also record their before/after in the route)."""
+        """Every admin call of a staff member is audited: who, what, when, from where, and
+        how it ended (changes also record their before/after in the route)."""
         path = request.url.path
         audited = path.startswith("/api/v1/admin/") and not path.startswith("/api/v1/admin/auth/")
         try:

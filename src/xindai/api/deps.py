@@ -75,9 +75,11 @@ def current_staff(request: Request) -> Staff:
         user = session.get(StaffUser, subject.id)
         if user is None or not user.active:
             raise AuthRequired("the account is not active", "账户不可用")
-        return Staff(
+        staff = Staff(
             user.id, user.username, user.role, user.channel, permissions_for(session, user.role)
         )
+    request.state.staff = staff  # the audit of the call reads who made it
+    return staff
 
 
 class IdempotencyConflict(XindaiError):
