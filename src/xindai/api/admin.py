@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from sqlalchemy import select
 
+from xindai.api import views, views_admin
 from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
+from xindai.api.openapi import responses
 from xindai.api.schemas import ReviewIn, StaffIn, StaffLoginIn
 from xindai.origination.journey import OriginationService
 from xindai.security import audit
@@ -31,9 +33,23 @@ def login(body: StaffLoginIn, request: Request) -> dict[str, Any]:
     return {"token": result.token, "role": result.role, "expires_at": result.expires_at.isoformat()}
 
 
-@router.get("/applications", summary="Applications, e.g. the review queue / 申请列表")
+@router.get(
+    "/applications",
+    response_model=list[views.Application],
+    responses=responses(403),
+    summary="Applications, e.g. the review queue / 申请列表",
+)
 def applications(
-    staff: CurrentStaff, request: Request, status: str = "review"
+    staff: CurrentStaff,
+    request: Request,
+    status: Annotated[
+        str,
+        Query(
+            max_length=16,
+            description="the applications in this status (at most 200, oldest first)",
+            json_schema_extra={"enum": list(views.APPLICATION_STATUSES)},
+        ),
+    ] = "review",
 ) -> list[dict[str, Any]]:
     staff.need("applications.read")
     p = platform(request)
@@ -49,6 +65,8 @@ def applications(
 
 @router.get(
     "/applications/{application_id}/decisions",
+    response_model=views_admin.Explanation,
+    responses=responses(403, 404),
     summary="Why an application was decided so: every decision with its inputs / 决策解释",
 )
 def decisions(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
@@ -59,7 +77,12 @@ def decisions(application_id: PathId, staff: CurrentStaff, request: Request) -> 
     return platform(request).decisions.explain(application_id)
 
 
-@router.post("/applications/{application_id}/review", summary="Manual review / 人工审核")
+@router.post(
+    "/applications/{application_id}/review",
+    response_model=views.Application,
+    responses=responses(400, 403, 404, 409),
+    summary="Manual review / 人工审核",
+)
 def review(
     application_id: PathId, body: ReviewIn, staff: CurrentStaff, request: Request
 ) -> dict[str, Any]:
@@ -106,17 +129,32 @@ def _payout_action(
     return result
 
 
-@router.post("/applications/{application_id}/payout/retry", summary="Retry a failed payout")
+@router.post(
+    "/applications/{application_id}/payout/retry",
+    response_model=views_admin.PayoutRequested,
+    responses=responses(403, 404, 409, 502, 503),
+    summary="Retry a failed payout / 重新放款",
+)
 def retry_payout(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     return _payout_action(application_id, staff, request, "retry")
 
 
-@router.post("/applications/{application_id}/payout/cancel", summary="Cancel a failed payout")
+@router.post(
+    "/applications/{application_id}/payout/cancel",
+    response_model=views.Application,
+    responses=responses(403, 404, 409),
+    summary="Cancel a failed payout / 取消放款",
+)
 def cancel_payout(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     return _payout_action(application_id, staff, request, "cancel")
 
 
-@router.get("/loans/{loan_id}", summary="A loan / 借据")
+@router.get(
+    "/loans/{loan_id}",
+    response_model=views.Loan,
+    responses=responses(403, 404),
+    summary="A loan / 借据",
+)
 def loan(loan_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     staff.need("loans.read")
     p = platform(request)
@@ -124,7 +162,12 @@ def loan(loan_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, An
         return OriginationService(p).loan_view(session, loan_id)
 
 
-@router.get("/borrowers/{borrower_id}", summary="A borrower (masked unless permitted)")
+@router.get(
+    "/borrowers/{borrower_id}",
+    response_model=views_admin.BorrowerAsStaff,
+    responses=responses(403, 404),
+    summary="A borrower (masked unless permitted) / 借款人",
+)
 def borrower(borrower_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     staff.need("borrowers.read")
     p = platform(request)
@@ -158,7 +201,14 @@ def borrower(borrower_id: PathId, staff: CurrentStaff, request: Request) -> dict
     }
 
 
-@router.post("/staff", status_code=201, summary="Create a staff user / 新增员工")
+@router.post(
+    "/staff",
+    status_code=201,
+    response_model=views_admin.StaffCreated,
+    response_model_exclude_unset=True,  # totp_uri only when a second factor was enrolled
+    responses=responses(400, 403, 409),
+    summary="Create a staff user / 新增员工",
+)
 def create_staff(body: StaffIn, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     staff.need("staff.manage")
     p = platform(request)
@@ -179,11 +229,46 @@ def create_staff(body: StaffIn, staff: CurrentStaff, request: Request) -> dict[s
     return result
 
 
-@router.post("/me/totp", summary="Enrol a second factor (TOTP) / 绑定动态口令")
-def enrol_totp(staff: CurrentStaff, request: Request) -> dict[str, Any]:
+@router.post("/me/totp", summary="Start enrolling a new second factor (TOTP) / 绑定动态口令")
+def enrol_totp(
+    staff: CurrentStaff,
+    request: Request,
+    password: Annotated[
+        str, Body(embed=True, max_length=256, description="the current password / 当前密码")
+    ],
+    code: Annotated[
+        str | None,
+        Body(
+            embed=True,
+            max_length=12,
+            description="a code from the active authenticator, when one is enrolled / 当前动态码",
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """A new secret (shown once), pending until `POST /me/totp/confirm` with a first code
+    from it; the active second factor, if any, stays in force until then. Needs the current
+    password, and a current code when a second factor is active (wrong ones count towards
+    the login lockout)."""
     p = platform(request)
-    with p.sessions.begin() as session:
-        enrolment = StaffService(p.sessions, p.cipher).enrol_totp(
-            session, staff.id, now=p.clock(), actor=staff.username
-        )
-    return {"totp_uri": enrolment.uri, "secret": enrolment.secret}
+    enrolment = StaffService(p.sessions, p.cipher).enrol_totp(
+        staff.id, password=password, code=code, now=p.clock(), ip=client_ip(request)
+    )
+    return {"totp_uri": enrolment.uri, "secret": enrolment.secret, "status": "pending"}
+
+
+@router.post(
+    "/me/totp/confirm", summary="Confirm the new second factor with a first code / 确认动态口令"
+)
+def confirm_totp(
+    staff: CurrentStaff,
+    request: Request,
+    code: Annotated[
+        str, Body(embed=True, max_length=12, description="a code from the new secret / 动态码")
+    ],
+) -> dict[str, Any]:
+    """Makes the pending secret the active second factor (replacing the previous one)."""
+    p = platform(request)
+    StaffService(p.sessions, p.cipher).confirm_totp(
+        staff.id, code, now=p.clock(), ip=client_ip(request)
+    )
+    return {"status": "active"}

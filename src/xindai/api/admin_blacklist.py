@@ -10,7 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from xindai.api import views_admin
 from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
+from xindai.api.openapi import responses
 from xindai.api.schemas import WholeNumber
 from xindai.errors import InvalidValue
 from xindai.risk.antifraud.blacklist import BlacklistKind
@@ -34,7 +36,14 @@ PERMISSION = "blacklist.manage"
 
 class BlacklistIn(BaseModel):
     kind: BlacklistKind
-    value: str = Field(min_length=1, max_length=MAX_VALUE_CHARS, examples=["13812345678"])
+    value: str = Field(
+        min_length=1,
+        max_length=MAX_VALUE_CHARS,
+        examples=["13812345678"],
+        description="valid for its kind: an 18-character resident ID, a mainland mobile (phone, "
+        "contact_phone), a Luhn-valid card number, a device token (4-128 of A-Z a-z 0-9 "
+        "._:+/=-); else a 400 with the validator's code",
+    )
     reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS)
     expires_at: str | None = Field(
         default=None,
@@ -74,7 +83,12 @@ def _audited(view: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in view.items() if key != "status"}
 
 
-@router.get("", summary="Blacklist entries / 黑名单列表")
+@router.get(
+    "",
+    response_model=list[views_admin.BlacklistEntry],
+    responses=responses(403),
+    summary="Blacklist entries / 黑名单列表",
+)
 def list_blacklist(
     staff: CurrentStaff,
     request: Request,
@@ -92,7 +106,13 @@ def list_blacklist(
         return [entry_view(record, now) for record in records]
 
 
-@router.post("", status_code=201, summary="Add to a blacklist / 加入黑名单")
+@router.post(
+    "",
+    status_code=201,
+    response_model=views_admin.BlacklistEntry,
+    responses=responses(400, 403, 409),
+    summary="Add to a blacklist / 加入黑名单",
+)
 def add_blacklist(body: BlacklistIn, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     staff.need(PERMISSION)
     p = platform(request)
@@ -122,7 +142,12 @@ def add_blacklist(body: BlacklistIn, staff: CurrentStaff, request: Request) -> d
     return view
 
 
-@router.delete("/{entry_id}", summary="Remove from a blacklist (kept on record) / 移出黑名单")
+@router.delete(
+    "/{entry_id}",
+    response_model=views_admin.BlacklistEntry,
+    responses=responses(400, 403, 404, 409),
+    summary="Remove from a blacklist (kept on record) / 移出黑名单",
+)
 def remove_blacklist(
     entry_id: PathId,
     staff: CurrentStaff,

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from xindai.api import views
 from xindai.api.deps import MAX_ID, PathId, Staff, client_ip, current_staff, platform
+from xindai.api.openapi import responses
 from xindai.api.schemas import WholeNumber
-from xindai.risk.credit_lines import CreditLineService
+from xindai.risk.credit_lines import STATUSES, CreditLineService
 
 router = APIRouter(prefix="/api/v1/admin/credit-lines", tags=["admin 管理后台"])
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
@@ -25,11 +27,19 @@ def service(request: Request) -> CreditLineService:
     return CreditLineService(platform(request))
 
 
-@router.get("", summary="Credit lines / 授信额度列表")
+@router.get(
+    "",
+    response_model=list[views.CreditLine],
+    responses=responses(400, 403),
+    summary="Credit lines / 授信额度列表",
+)
 def credit_lines(
     staff: CurrentStaff,
     request: Request,
-    status: Annotated[str | None, Query(max_length=16, description="active|frozen|closed")] = None,
+    status: Annotated[
+        str | None,
+        Query(max_length=16, json_schema_extra={"enum": list(STATUSES)}),
+    ] = None,
     limit: Annotated[WholeNumber, Query(ge=1, le=1000)] = 200,
     offset: Annotated[WholeNumber, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[dict[str, Any]]:
@@ -38,7 +48,12 @@ def credit_lines(
     return [line.as_json() for line in lines]
 
 
-@router.post("/{line_id}/freeze", summary="Freeze a credit line / 冻结额度")
+@router.post(
+    "/{line_id}/freeze",
+    response_model=views.CreditLine,
+    responses=responses(403, 404, 409),
+    summary="Freeze a credit line / 冻结额度",
+)
 def freeze(
     line_id: PathId, body: LineActionIn, staff: CurrentStaff, request: Request
 ) -> dict[str, Any]:
@@ -47,7 +62,12 @@ def freeze(
     return view.as_json()
 
 
-@router.post("/{line_id}/unfreeze", summary="Unfreeze a credit line / 解冻额度")
+@router.post(
+    "/{line_id}/unfreeze",
+    response_model=views.CreditLine,
+    responses=responses(403, 404, 409),
+    summary="Unfreeze a credit line / 解冻额度",
+)
 def unfreeze(
     line_id: PathId, body: LineActionIn, staff: CurrentStaff, request: Request
 ) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from xindai.api import views_admin
 from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
+from xindai.api.openapi import responses
 from xindai.api.schemas import WholeNumber
 from xindai.money import parse_yuan
 from xindai.risk.review import ReviewService
@@ -50,12 +52,22 @@ def service(request: Request) -> ReviewService:
     return ReviewService(platform(request))
 
 
-@router.get("", summary="The review queue, soonest deadline first / 审核队列")
+@router.get(
+    "",
+    response_model=list[views_admin.QueuedTask],
+    responses=responses(400, 403),
+    summary="The review queue, soonest deadline first / 审核队列",
+)
 def queue(
     staff: CurrentStaff,
     request: Request,
     status: Annotated[
-        str | None, Query(max_length=16, description=f"one of {', '.join(STATUSES)}")
+        str | None,
+        Query(
+            max_length=16,
+            description="the tasks in this status; none: every open one",
+            json_schema_extra={"enum": list(STATUSES)},
+        ),
     ] = None,
     overdue: Annotated[bool, Query(description="only tasks past their SLA deadline")] = False,
     limit: Annotated[WholeNumber, Query(ge=1, le=1000)] = 200,
@@ -64,7 +76,12 @@ def queue(
     return service(request).queue(status, overdue, limit, channel=visible_channel(staff))
 
 
-@router.get("/{application_id}", summary="A review task with applicant and contacts / 审核详情")
+@router.get(
+    "/{application_id}",
+    response_model=views_admin.ReviewDetail,
+    responses=responses(403, 404, 409),
+    summary="A review task with applicant and contacts / 审核详情",
+)
 def detail(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     staff.need(READ)
     p = platform(request)
@@ -85,19 +102,34 @@ def detail(application_id: PathId, staff: CurrentStaff, request: Request) -> dic
     return view
 
 
-@router.post("/{application_id}/claim", summary="Claim a task / 领取")
+@router.post(
+    "/{application_id}/claim",
+    response_model=views_admin.ReviewTask,
+    responses=responses(403, 404, 409),
+    summary="Claim a task / 领取",
+)
 def claim(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     staff.need(REVIEW)
     return service(request).claim(application_id, staff.username, ip=client_ip(request))
 
 
-@router.post("/{application_id}/release", summary="Give a task back / 释放")
+@router.post(
+    "/{application_id}/release",
+    response_model=views_admin.ReviewTask,
+    responses=responses(403, 404, 409),
+    summary="Give a task back / 释放",
+)
 def release(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
     staff.need(REVIEW)
     return service(request).release(application_id, staff.username, ip=client_ip(request))
 
 
-@router.put("/{application_id}/checklist", summary="Record checklist results / 核查清单")
+@router.put(
+    "/{application_id}/checklist",
+    response_model=views_admin.ReviewTask,
+    responses=responses(400, 403, 404, 409),
+    summary="Record checklist results / 核查清单",
+)
 def checklist(
     application_id: PathId, body: ChecklistIn, staff: CurrentStaff, request: Request
 ) -> dict[str, Any]:
@@ -107,7 +139,12 @@ def checklist(
     )
 
 
-@router.post("/{application_id}/ask-more", summary="Ask the borrower for more / 要求补充资料")
+@router.post(
+    "/{application_id}/ask-more",
+    response_model=views_admin.ReviewTask,
+    responses=responses(400, 403, 404, 409),
+    summary="Ask the borrower for more / 要求补充资料",
+)
 def ask_more(
     application_id: PathId, body: AskMoreIn, staff: CurrentStaff, request: Request
 ) -> dict[str, Any]:
@@ -117,7 +154,12 @@ def ask_more(
     )
 
 
-@router.post("/{application_id}/decide", summary="Approve or reject / 审核决定")
+@router.post(
+    "/{application_id}/decide",
+    response_model=views_admin.ReviewTask,
+    responses=responses(400, 403, 404, 409),
+    summary="Approve or reject / 审核决定",
+)
 def decide(
     application_id: PathId, body: DecideIn, staff: CurrentStaff, request: Request
 ) -> dict[str, Any]:

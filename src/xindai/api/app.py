@@ -21,10 +21,12 @@ from xindai.api import (
     borrower_credit,
     borrower_review,
     callbacks,
+    views,
 )
 from xindai.api.deps import Staff, client_ip, current_staff
 from xindai.api.errors import install_error_handlers
 from xindai.api.middleware import RequestGuard
+from xindai.api.openapi import document_routes, install_openapi
 from xindai.errors import XindaiError
 from xindai.platform import Platform
 from xindai.security import audit
@@ -107,20 +109,25 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         title="Xindai 信贷 API",
         version=__version__,
         description="Borrower API (借款人端) and admin API (管理后台) of the Xindai "
-        "consumer cash-loan platform. Errors are JSON: "
-        '{"code", "message": {"zh-CN", "en"}}.',
+        "consumer cash-loan platform. Errors are JSON (the `Error` schema): "
+        '{"code", "message": {"zh-CN", "en"}, "request_id"}; every answer carries '
+        "X-Request-ID. Amounts are yuan strings with at most two decimals, digits 0-9 "
+        "(full-width digits are read as the same; others are refused).",
     )
     app.state.platform = platform or Platform.from_settings()
     install_error_handlers(app)
-    app.include_router(borrower.router)
-    app.include_router(admin.router)
-    app.include_router(admin_blacklist.router)
-    app.include_router(callbacks.router)
-    app.include_router(borrower_credit.router)
-    app.include_router(admin_credit.router)
-
-    app.include_router(admin_review.router)
-    app.include_router(borrower_review.router)
+    for module in (
+        borrower,
+        admin,
+        admin_blacklist,
+        callbacks,
+        borrower_credit,
+        admin_credit,
+        admin_review,
+        borrower_review,
+    ):
+        document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply
+        app.include_router(module.router)
 
     @app.middleware("http")
     async def audit_admin_calls(request: Request, call_next: Any) -> Response:
@@ -142,8 +149,10 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     # outermost: request id, body limits, and a JSON 500 for whatever escapes the handlers
     app.add_middleware(RequestGuard)
 
-    @app.get("/health", tags=["ops"])
+    @app.get("/health", tags=["ops"], response_model=views.Health, summary="Up, and its date")
     def health() -> dict[str, Any]:
         return {"status": "ok", "business_date": app.state.platform.business_date().isoformat()}
 
+    document_routes(app)
+    install_openapi(app)
     return app

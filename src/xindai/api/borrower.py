@@ -9,7 +9,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from xindai.api.deps import PathId, client_ip, current_borrower, idempotent, platform
+from xindai.api import views
+from xindai.api.deps import (
+    IdempotencyKey,
+    PathId,
+    client_ip,
+    current_borrower,
+    idempotent,
+    platform,
+)
+from xindai.api.openapi import responses
 from xindai.api.schemas import (
     AgreementsIn,
     ApplicationIn,
@@ -48,13 +57,23 @@ def _photo(text: str, field: str) -> bytes:
     return content
 
 
-@router.post("/auth/code", summary="Send a login code by SMS / 发送登录验证码")
+@router.post(
+    "/auth/code",
+    response_model=views.CodeSent,
+    responses=responses(400, 429, 502, 503),
+    summary="Send a login code by SMS / 发送登录验证码",
+)
 def send_code(body: PhoneIn, request: Request) -> dict[str, Any]:
     expires = journey(request).send_login_code(body.phone, client_ip(request))
     return {"sent": True, "expires_at": expires.isoformat()}
 
 
-@router.post("/auth/login", summary="Log in (registering on first use) / 登录或注册")
+@router.post(
+    "/auth/login",
+    response_model=views.BorrowerSession,
+    responses=responses(400, 429),
+    summary="Log in (registering on first use) / 登录或注册",
+)
 def login(body: LoginIn, request: Request) -> dict[str, Any]:
     result = journey(request).login(body.phone, body.code, client_ip(request), body.channel)
     return {
@@ -65,7 +84,7 @@ def login(body: LoginIn, request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/me", summary="My profile (masked) / 我的资料")
+@router.get("/me", response_model=views.Profile, summary="My profile (masked) / 我的资料")
 def me(borrower_id: BorrowerId, request: Request) -> dict[str, Any]:
     p = platform(request)
     with p.sessions() as session:
@@ -80,7 +99,11 @@ def me(borrower_id: BorrowerId, request: Request) -> dict[str, Any]:
         }
 
 
-@router.get("/agreements", summary="The agreements to accept / 需同意的协议")
+@router.get(
+    "/agreements",
+    response_model=list[views.Agreement],
+    summary="The agreements to accept / 需同意的协议",
+)
 def agreements() -> list[dict[str, Any]]:
     result = []
     for code in REGISTRATION_AGREEMENTS:
@@ -96,14 +119,24 @@ def agreements() -> list[dict[str, Any]]:
     return result
 
 
-@router.post("/agreements/accept", summary="Accept agreements / 同意协议")
+@router.post(
+    "/agreements/accept",
+    response_model=list[views.Acceptance],
+    responses=responses(400),
+    summary="Accept agreements / 同意协议",
+)
 def accept(body: AgreementsIn, borrower_id: BorrowerId, request: Request) -> list[dict[str, Any]]:
     return journey(request).accept_agreements(
         borrower_id, [(i.code, i.version) for i in body.items], client_ip(request)
     )
 
 
-@router.post("/kyc", summary="Real-name verification / 实名认证")
+@router.post(
+    "/kyc",
+    response_model=views.Identity,
+    responses=responses(400, 409, 502, 503),
+    summary="Real-name verification / 实名认证",
+)
 def kyc(body: KycIn, borrower_id: BorrowerId, request: Request) -> dict[str, Any]:
     photos = {
         "id_front": _photo(body.id_front, "id_front"),
@@ -113,14 +146,27 @@ def kyc(body: KycIn, borrower_id: BorrowerId, request: Request) -> dict[str, Any
     return journey(request).verify_identity(borrower_id, body.name, body.id_number, photos)
 
 
-@router.put("/contacts", summary="Emergency contacts / 紧急联系人")
+@router.put(
+    "/contacts",
+    response_model=views.ContactsSaved,
+    responses=responses(400),
+    summary="Emergency contacts / 紧急联系人",
+)
 def contacts(body: ContactsIn, borrower_id: BorrowerId, request: Request) -> dict[str, Any]:
     count = journey(request).set_contacts(borrower_id, [c.model_dump() for c in body.contacts])
     return {"contacts": count}
 
 
-@router.post("/cards", summary="Bind a bank card: four-element check / 绑卡")
-def bind_card(body: CardIn, borrower_id: BorrowerId, request: Request) -> Response:
+@router.post(
+    "/cards",
+    status_code=201,
+    response_model=views.CardStarted,
+    responses=responses(400, 409, 502, 503),
+    summary="Bind a bank card: four-element check / 绑卡",
+)
+def bind_card(
+    body: CardIn, borrower_id: BorrowerId, request: Request, _key: IdempotencyKey = None
+) -> Response:
     return idempotent(
         request,
         f"borrower:{borrower_id}",
@@ -130,20 +176,38 @@ def bind_card(body: CardIn, borrower_id: BorrowerId, request: Request) -> Respon
     )
 
 
-@router.post("/cards/{card_id}/confirm", summary="Confirm the card's SMS code / 绑卡确认")
+@router.post(
+    "/cards/{card_id}/confirm",
+    response_model=views.Card,
+    responses=responses(400, 404, 409, 502, 503),
+    summary="Confirm the card's SMS code / 绑卡确认",
+)
 def confirm_card(
     card_id: PathId, body: CardConfirmIn, borrower_id: BorrowerId, request: Request
 ) -> dict[str, Any]:
     return journey(request).confirm_card(borrower_id, card_id, body.code)
 
 
-@router.post("/quote", summary="Schedule and annualised cost before applying / 试算")
+@router.post(
+    "/quote",
+    response_model=views.Quote,
+    responses=responses(400),
+    summary="Schedule and annualised cost before applying / 试算",
+)
 def quote(body: QuoteIn, request: Request) -> dict[str, Any]:
     return journey(request).quote(body.product, parse_yuan(body.amount, field="amount"), body.term)
 
 
-@router.post("/applications", summary="Apply / 申请借款")
-def apply(body: ApplicationIn, borrower_id: BorrowerId, request: Request) -> Response:
+@router.post(
+    "/applications",
+    status_code=201,
+    response_model=views.Application,
+    responses=responses(400, 404, 409, 502, 503),
+    summary="Apply / 申请借款",
+)
+def apply(
+    body: ApplicationIn, borrower_id: BorrowerId, request: Request, _key: IdempotencyKey = None
+) -> Response:
     def run() -> dict[str, Any]:
         return journey(request).apply(
             borrower_id,
@@ -166,7 +230,12 @@ def apply(body: ApplicationIn, borrower_id: BorrowerId, request: Request) -> Res
     return idempotent(request, f"borrower:{borrower_id}", body.model_dump(), run, status_code=201)
 
 
-@router.get("/applications/{application_id}", summary="An application / 申请详情")
+@router.get(
+    "/applications/{application_id}",
+    response_model=views.Application,
+    responses=responses(404),
+    summary="An application / 申请详情",
+)
 def application(
     application_id: PathId, borrower_id: BorrowerId, request: Request
 ) -> dict[str, Any]:
@@ -176,13 +245,25 @@ def application(
 @router.get(
     "/applications/{application_id}/contract",
     response_class=HTMLResponse,
+    responses=responses(404, 409),
     summary="The contract (HTML) / 借款合同",
 )
 def contract_html(application_id: PathId, borrower_id: BorrowerId, request: Request) -> str:
     return journey(request).contract(borrower_id, application_id).html
 
 
-@router.get("/applications/{application_id}/contract.pdf", summary="The contract (PDF)")
+@router.get(
+    "/applications/{application_id}/contract.pdf",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The contract as PDF; X-Content-SHA256 is its SHA-256 (hex)",
+        },
+        **responses(404, 409),
+    },
+    summary="The contract (PDF) / 借款合同 PDF",
+)
 def contract_pdf(application_id: PathId, borrower_id: BorrowerId, request: Request) -> Response:
     record = journey(request).contract(borrower_id, application_id)
     return Response(
@@ -190,8 +271,15 @@ def contract_pdf(application_id: PathId, borrower_id: BorrowerId, request: Reque
     )
 
 
-@router.post("/applications/{application_id}/sign", summary="Sign; payout follows / 签约放款")
-def sign(application_id: PathId, borrower_id: BorrowerId, request: Request) -> Response:
+@router.post(
+    "/applications/{application_id}/sign",
+    response_model=views.Application,
+    responses=responses(404, 409, 502, 503),
+    summary="Sign; payout follows / 签约放款",
+)
+def sign(
+    application_id: PathId, borrower_id: BorrowerId, request: Request, _key: IdempotencyKey = None
+) -> Response:
     return idempotent(
         request,
         f"borrower:{borrower_id}",
@@ -200,19 +288,34 @@ def sign(application_id: PathId, borrower_id: BorrowerId, request: Request) -> R
     )
 
 
-@router.get("/loans", summary="My loans / 我的借款")
+@router.get("/loans", response_model=list[views.Loan], summary="My loans / 我的借款")
 def loans(borrower_id: BorrowerId, request: Request) -> list[dict[str, Any]]:
     return journey(request).loans_of(borrower_id)
 
 
-@router.get("/loans/{loan_id}", summary="A loan / 借款详情")
+@router.get(
+    "/loans/{loan_id}",
+    response_model=views.Loan,
+    responses=responses(404),
+    summary="A loan / 借款详情",
+)
 def loan(loan_id: PathId, borrower_id: BorrowerId, request: Request) -> dict[str, Any]:
     return journey(request).borrower_loan(borrower_id, loan_id)
 
 
-@router.post("/loans/{loan_id}/repayments", summary="Repay / 还款")
+@router.post(
+    "/loans/{loan_id}/repayments",
+    status_code=202,
+    response_model=views.RepaymentRequested,
+    responses=responses(400, 404, 409, 502, 503),
+    summary="Repay: the card is charged, the loan credited when the channel confirms / 还款",
+)
 def repay(
-    loan_id: PathId, body: RepaymentIn, borrower_id: BorrowerId, request: Request
+    loan_id: PathId,
+    body: RepaymentIn,
+    borrower_id: BorrowerId,
+    request: Request,
+    _key: IdempotencyKey = None,
 ) -> Response:
     amount = parse_yuan(body.amount, field="amount") if body.amount is not None else None
     return idempotent(

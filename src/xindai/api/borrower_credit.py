@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from xindai.api.deps import client_ip, current_borrower, idempotent, platform
+from xindai.api import views
+from xindai.api.deps import IdempotencyKey, client_ip, current_borrower, idempotent, platform
+from xindai.api.openapi import responses
 from xindai.api.schemas import WholeNumber
 from xindai.money import parse_yuan
 from xindai.origination.journey import OriginationService
@@ -34,13 +36,26 @@ def service(request: Request) -> CreditLineService:
     return CreditLineService(platform(request))
 
 
-@router.get("", summary="My credit line: limit, outstanding, available / 我的授信额度")
+@router.get(
+    "",
+    response_model=views.CreditLine,
+    responses=responses(404),
+    summary="My credit line: limit, outstanding, available / 我的授信额度",
+)
 def credit_line(borrower_id: BorrowerId, request: Request) -> dict[str, Any]:
     return service(request).view(borrower_id).as_json()
 
 
-@router.post("/draws", summary="Draw on the credit line / 额度内借款")
-def draw(body: DrawIn, borrower_id: BorrowerId, request: Request) -> Response:
+@router.post(
+    "/draws",
+    status_code=201,
+    response_model=views.Application,
+    responses=responses(400, 404, 409, 502, 503),
+    summary="Draw on the credit line / 额度内借款",
+)
+def draw(
+    body: DrawIn, borrower_id: BorrowerId, request: Request, _key: IdempotencyKey = None
+) -> Response:
     def run() -> dict[str, Any]:
         application = service(request).draw(
             borrower_id,

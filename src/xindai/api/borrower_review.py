@@ -9,7 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from xindai.api import views
 from xindai.api.deps import PathId, current_borrower, platform
+from xindai.api.openapi import responses
 from xindai.risk.review import ReviewService
 from xindai.risk.review_rules import MAX_TEXT
 
@@ -23,6 +25,8 @@ class MoreInfoReplyIn(BaseModel):
 
 @router.get(
     "/applications/{application_id}/more-info",
+    response_model=views.InfoRequest,
+    responses=responses(404),
     summary="What the reviewer asks for, if anything / 补充资料请求",
 )
 def more_info(application_id: PathId, borrower_id: BorrowerId, request: Request) -> dict[str, Any]:
@@ -31,6 +35,8 @@ def more_info(application_id: PathId, borrower_id: BorrowerId, request: Request)
 
 @router.post(
     "/applications/{application_id}/more-info",
+    response_model=views.InfoRequest,
+    responses=responses(400, 404, 409),
     summary="Answer the reviewer's request / 提交补充资料",
 )
 def reply(

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Path, Request
+from fastapi import Header, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +25,18 @@ from xindai.store.models_origination import StaffUser
 MAX_ID = 2**63 - 1
 PathId = Annotated[WholeNumber, Path(ge=1, le=MAX_ID, description="a record id")]
 """A record id in a path: ASCII digits, positive and within BIGINT, so no lookup overflows."""
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=100,
+        description="repeat a request safely: the same key and body return the first answer "
+        "(with Idempotent-Replay: true); the same key with another body is a 409",
+    ),
+]
+"""The Idempotency-Key header of a route that runs `idempotent` (declared for the document)."""
 
 
 class AuthRequired(XindaiError):

@@ -9,6 +9,7 @@ An unexpected error is a 500 `INTERNAL_ERROR` (see `api.middleware`).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from xindai.errors import XindaiError
+
+logger = logging.getLogger("xindai.api")
 
 _EXACT = {
     "NOT_FOUND": 404,
@@ -57,9 +60,18 @@ _PREFIX_409 = (
 )
 
 
-def status_for(code: str) -> int:
+_DECLARED = frozenset({401, 403, 404, 409, 429, 500, 502, 503})
+"""The statuses an error class may declare for itself (`http_status`, as the security errors
+do); bad input stays 400 whatever it declares (422 is kept for a request of the wrong shape)."""
+
+
+def status_for(code: str, declared: int | None = None) -> int:
+    """The HTTP status of a domain error's code: a listed code's, else the status the error
+    declares (see `_DECLARED`), else 409 for a state conflict (`_PREFIX_409`), else 400."""
     if code in _EXACT:
         return _EXACT[code]
+    if declared in _DECLARED:
+        return declared
     if code.startswith(_PREFIX_409):
         return 409
     return 400
@@ -104,9 +116,11 @@ def install_error_handlers(app: FastAPI) -> None:
         field = getattr(exc, "field", None)
         if field is not None:
             extra["field"] = field
+        status = status_for(exc.code, getattr(exc, "http_status", None))
+        if status >= 500 and status not in (502, 503):  # a fault here, not the caller's
+            logger.error("%s in %s %s", exc.code, request.method, request.url.path, exc_info=exc)
         return JSONResponse(
-            error_body(exc.code, exc.message_en, exc.message_zh, **extra),
-            status_code=status_for(exc.code),
+            error_body(exc.code, exc.message_en, exc.message_zh, **extra), status_code=status
         )
 
     @app.exception_handler(RequestValidationError)

@@ -9,11 +9,17 @@ amounts, phones, cards and ID numbers are checked by the services with their own
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field
 
 from xindai.digits import ascii_digits
+from xindai.origination.agreements import AgreementCode
+from xindai.origination.contacts import Relation
+from xindai.origination.declared import EDUCATION_ZH, EMPLOYMENT_ZH
+from xindai.origination.journey_repayment import REPAYMENT_MODES
+from xindai.origination.purposes import LoanPurpose
+from xindai.security.rbac import ROLES
 
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
@@ -42,17 +48,48 @@ DigitCode = Annotated[str, BeforeValidator(_digit_code)]
 """A code of digits the borrower types (SMS code): full-width digits read as ASCII."""
 
 
+AMOUNT_IN_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"
+"""A yuan amount as clients should send it; the service also reads "1,234.50", "¥88" and
+full-width digits, and answers 400 (INVALID_VALUE, AMOUNT_TOO_LARGE) for anything else."""
+PHONE_PATTERN = r"^1[3-9][0-9]{9}$"
+"""A mainland mobile as clients should send it; spaces, dashes, +86 and full-width digits
+are also read, anything else is a 400 PHONE_INVALID."""
+
+
+def documented(
+    description: str | None = None,
+    *,
+    max_length: int,
+    default: Any = ...,
+    examples: list[Any] | None = None,
+    **schema: Any,
+) -> Any:
+    """A string field documented with `schema` (pattern, enum …) that is not enforced here:
+    the service checks the value and answers 400 with its own code."""
+    return Field(
+        default,
+        description=description,
+        max_length=max_length,
+        examples=examples,
+        json_schema_extra=schema or None,
+    )
+
+
 class PhoneIn(BaseModel):
-    phone: str = Field(max_length=32, examples=["13812345678"])
+    phone: str = documented(
+        "mainland mobile / 手机号", pattern=PHONE_PATTERN, max_length=32, examples=["13812345678"]
+    )
 
 
 class LoginIn(PhoneIn):
-    code: DigitCode = Field(max_length=12)
-    channel: str | None = Field(default=None, max_length=32)
+    code: DigitCode = documented("the SMS code / 短信验证码", pattern=r"^[0-9]{6}$", max_length=12)
+    channel: str | None = Field(
+        default=None, max_length=32, description="the marketing channel the borrower came from"
+    )
 
 
 class AcceptedAgreement(BaseModel):
-    code: str = Field(max_length=32)
+    code: str = documented(enum=[c.value for c in AgreementCode], max_length=32)
     version: WholeNumber = Field(ge=1)
 
 
@@ -66,8 +103,10 @@ under); three of them fit the real-name route's 12 MiB body limit (`api.middlewa
 
 
 class KycIn(BaseModel):
-    name: str = Field(max_length=64)
-    id_number: str = Field(max_length=32)
+    name: str = Field(max_length=64, description="as on the ID card / 姓名")
+    id_number: str = documented(
+        "18-character resident ID / 身份证号", pattern=r"^[0-9]{17}[0-9Xx]$", max_length=32
+    )
     id_front: str = Field(description="base64 image", max_length=PHOTO_MAX_CHARS)
     id_back: str = Field(description="base64 image", max_length=PHOTO_MAX_CHARS)
     face: str = Field(
@@ -77,8 +116,8 @@ class KycIn(BaseModel):
 
 class ContactIn(BaseModel):
     name: str = Field(max_length=64)
-    phone: str = Field(max_length=32)
-    relation: str = Field(max_length=16)
+    phone: str = documented(pattern=PHONE_PATTERN, max_length=32)
+    relation: str = documented(enum=[r.value for r in Relation], max_length=16)
 
 
 class ContactsIn(BaseModel):
@@ -86,35 +125,35 @@ class ContactsIn(BaseModel):
 
 
 class CardIn(BaseModel):
-    card_number: str = Field(max_length=40)
-    phone: str = Field(max_length=32)
+    card_number: str = documented(
+        "debit card, 16-19 digits, Luhn-valid / 卡号", pattern=r"^[0-9]{16,19}$", max_length=40
+    )
+    phone: str = documented("the card's phone / 预留手机号", pattern=PHONE_PATTERN, max_length=32)
 
 
 class CardConfirmIn(BaseModel):
-    code: DigitCode = Field(max_length=12)
+    code: DigitCode = documented("the SMS code", pattern=r"^[0-9]{6}$", max_length=12)
 
 
 class QuoteIn(BaseModel):
     product: str = Field(max_length=32)
-    amount: str = Field(max_length=20, description="yuan, e.g. 3000 or 3000.00")
-    term: WholeNumber = Field(ge=1, le=400)
+    amount: str = documented(
+        "yuan, e.g. 3000 or 3000.00", pattern=AMOUNT_IN_PATTERN, max_length=20, examples=["3000.00"]
+    )
+    term: WholeNumber = Field(ge=1, le=400, description="installments (or days)")
 
 
 class ApplicationIn(QuoteIn):
-    purpose: str = Field(max_length=32)
+    purpose: str = documented(
+        "or its zh-CN label", enum=[p.value for p in LoanPurpose], max_length=32
+    )
     card_id: WholeNumber = Field(ge=1, le=2**63 - 1)
     device_fingerprint: str | None = Field(default=None, max_length=128)
     # what the applicant declares (the scorecard reads it); the phone-book size only when the
     # app was given the permission
-    monthly_income: str = Field(max_length=20, description="yuan / 月收入")
-    employment_type: str = Field(
-        max_length=16,
-        description="salaried | self_employed | freelance | student | unemployed / 职业",
-    )
-    education: str = Field(
-        max_length=16,
-        description="junior_high | high_school | college | bachelor | master / 学历",
-    )
+    monthly_income: str = documented("yuan / 月收入", pattern=AMOUNT_IN_PATTERN, max_length=20)
+    employment_type: str = documented("职业", enum=list(EMPLOYMENT_ZH), max_length=16)
+    education: str = documented("学历", enum=list(EDUCATION_ZH), max_length=16)
     city: str = Field(max_length=32, description="city of residence / 居住城市")
     phonebook_count: WholeNumber | None = Field(
         default=None, ge=0, le=100_000, description="phone-book entries, if permitted / 通讯录条数"
@@ -122,8 +161,14 @@ class ApplicationIn(QuoteIn):
 
 
 class RepaymentIn(BaseModel):
-    mode: str = Field(max_length=16, description="current_due | amount | payoff")
-    amount: str | None = Field(default=None, max_length=20)
+    mode: str = documented(
+        "what to collect: what is due, an amount, the payoff, or the extension fee",
+        enum=list(REPAYMENT_MODES),
+        max_length=16,
+    )
+    amount: str | None = documented(
+        "yuan, for mode amount", pattern=AMOUNT_IN_PATTERN, default=None, max_length=20
+    )
 
 
 class StaffLoginIn(BaseModel):
@@ -141,6 +186,6 @@ class ReviewIn(BaseModel):
 class StaffIn(BaseModel):
     username: str = Field(max_length=64)
     password: str = Field(max_length=256)
-    role: str = Field(max_length=32)
+    role: str = documented(enum=list(ROLES), max_length=32)
     channel: str | None = Field(default=None, max_length=32)
     with_totp: bool = False
