@@ -1,5 +1,6 @@
-"""Staff accounts and login on SQLite and PostgreSQL: uniform failures, lockout after 5
-failures in 15 minutes, TOTP when enrolled (required, wrong, replayed), rehash, audit."""
+"""Staff accounts and login on SQLite and PostgreSQL: uniform failures, TOTP when enrolled
+(required, wrong, replayed), rehash, audit. The lockout: test_sec_lockout.py; enrolling,
+confirming and resetting the second factor: test_sec_staff_totp.py."""
 
 from __future__ import annotations
 
@@ -98,48 +99,6 @@ def test_create_and_login_with_uniform_failures(
         "staff.deactivate",
         "staff.login_failed",
     ]
-
-
-def test_lockout_after_five_failures_within_fifteen_minutes(
-    service: StaffService, session_factory: sessionmaker[Session]
-) -> None:
-    create(service, session_factory)
-    # four failures, then a success resets the count
-    for minute in range(4):
-        with pytest.raises(LoginFailed):
-            service.login("li.na", "wrong-password", None, T0 + timedelta(minutes=minute))
-    service.login("li.na", PASSWORD, None, T0 + timedelta(minutes=4))
-    start = T0 + timedelta(minutes=5)
-    for minute in range(5):
-        with pytest.raises(LoginFailed):
-            service.login("li.na", "wrong-password", None, start + timedelta(minutes=minute))
-    with pytest.raises(LoginLocked) as locked:
-        service.login("li.na", PASSWORD, None, start + timedelta(minutes=6))
-    assert locked.value.code == "LOGIN_LOCKED" and locked.value.until == start + timedelta(
-        minutes=15
-    )
-    assert locked.value.retry_after_seconds == 9 * 60
-    with pytest.raises(LoginLocked):
-        service.login("li.na", PASSWORD, None, start + timedelta(minutes=15, seconds=-1))
-    # the first failure leaves the window: four remain, the right password works
-    service.login("li.na", PASSWORD, None, start + timedelta(minutes=15))
-
-    # unknown usernames lock the same way (no hint which names exist)
-    for _ in range(5):
-        with pytest.raises(LoginFailed):
-            service.login("ghost", "whatever-pass", None, T0)
-    with pytest.raises(LoginLocked):
-        service.login("ghost", "whatever-pass", None, T0 + timedelta(minutes=1))
-
-
-def test_failures_spread_over_more_than_the_window_do_not_lock(
-    service: StaffService, session_factory: sessionmaker[Session]
-) -> None:
-    create(service, session_factory)
-    for i in range(8):
-        with pytest.raises(LoginFailed):
-            service.login("li.na", "wrong-password", None, T0 + timedelta(minutes=4 * i))
-    service.login("li.na", PASSWORD, None, T0 + timedelta(minutes=4 * 8))
 
 
 def test_totp_required_invalid_and_replayed(

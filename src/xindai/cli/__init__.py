@@ -23,6 +23,7 @@ from xindai.cli import (
     scorecard,
     serve,
     sim,
+    staff,
 )
 from xindai.errors import XindaiError
 
@@ -45,6 +46,7 @@ app.add_typer(loans.app, name="loans")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(payments.app, name="payments")
 app.add_typer(sim.app, name="sim")
+app.add_typer(staff.app, name="staff")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
 

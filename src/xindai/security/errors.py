@@ -128,6 +128,30 @@ class TotpInvalid(SecurityError):
         super().__init__("the authenticator code is wrong", "动态码错误")
 
 
+class TotpNotPending(SecurityError):
+    """A confirmation code came with no new TOTP secret waiting to be confirmed."""
+
+    code = "TOTP_NOT_PENDING"
+    http_status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no new authenticator secret is waiting for confirmation; enrol first",
+            "没有待确认的动态口令，请先绑定",
+        )
+
+
+class ReauthFailed(SecurityError):
+    """The current password given to confirm a sensitive change (a new second factor) is
+    wrong; counted like a failed login."""
+
+    code = "REAUTH_FAILED"
+    http_status = 403
+
+    def __init__(self) -> None:
+        super().__init__("the current password is wrong", "当前密码错误")
+
+
 class TotpReplayed(TotpInvalid):
     """The TOTP code is right but its time step was already used (replay)."""
 
@@ -309,7 +333,7 @@ class StaffNotFound(SecurityError):
     code = "STAFF_NOT_FOUND"
     http_status = 404
 
-    def __init__(self, staff_id: int):
+    def __init__(self, staff_id: int | str):
         self.staff_id = staff_id
         super().__init__(f"staff user {staff_id} does not exist", f"员工账号 {staff_id} 不存在")
 
