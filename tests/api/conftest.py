@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -90,6 +91,44 @@ class Live:
         session = self.api.post("/api/v1/borrower/auth/login", json={"phone": phone, "code": code})
         assert session.status_code == 200, session.text
         return {"Authorization": f"Bearer {session.json()['token']}"}
+
+    def onboard(self, phone: str, seed: int) -> tuple[dict[str, str], int]:
+        """A borrower through the journey up to a verified card (steps 1-5): the session and
+        the card id. The ID number is one whose simulated credit report is clean."""
+        from xindai.integrations.simulators.bureau import bureau_profile
+        from xindai.origination.cards import valid_sample_card
+        from xindai.origination.identity import valid_sample_ids
+
+        id_number = next(
+            n for n in valid_sample_ids(seed=seed, count=200) if bureau_profile(n) == "clean"
+        )
+        auth = self.borrower_auth(phone)
+        agreements = self.ok(self.api.get("/api/v1/borrower/agreements"))
+        items = [{"code": a["code"], "version": a["version"]} for a in agreements]
+        self.ok(
+            self.api.post("/api/v1/borrower/agreements/accept", headers=auth, json={"items": items})
+        )
+        photo = "/9j/4AAQ"  # base64 of a JPEG's first bytes
+        kyc = {"name": "张三", "id_number": id_number, "id_front": photo, "id_back": photo}
+        self.ok(self.api.post("/api/v1/borrower/kyc", headers=auth, json={**kyc, "face": photo}))
+        contacts = [
+            {"name": "张父", "phone": f"1390{phone[-7:]}", "relation": "parent"},
+            {"name": "李四", "phone": f"1391{phone[-7:]}", "relation": "friend"},
+        ]
+        self.ok(
+            self.api.put("/api/v1/borrower/contacts", headers=auth, json={"contacts": contacts})
+        )
+        card = {"card_number": valid_sample_card("ICBC", seed), "phone": phone}
+        started = self.ok(self.api.post("/api/v1/borrower/cards", headers=auth, json=card), 201)
+        code = self.sim.control.last_sms_code(phone)
+        path = f"/api/v1/borrower/cards/{started['card_id']}/confirm"
+        self.ok(self.api.post(path, headers=auth, json={"code": code}))
+        return auth, started["card_id"]
+
+    @staticmethod
+    def ok(response: httpx.Response, status: int = 200) -> Any:
+        assert response.status_code == status, response.text
+        return response.json()
 
     def staff_auth(self, username: str = "admin") -> dict[str, str]:
         session = self.api.post(

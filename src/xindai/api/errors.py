@@ -82,7 +82,6 @@ def error_body(code: str, en: str, zh: str, **extra: Any) -> dict[str, Any]:
 
 
 _HTTP_ERRORS = {  # Starlette's own refusals: code and zh-CN message
-    400: ("BAD_REQUEST", "请求无法解析"),
     401: ("AUTH_REQUIRED", "需要登录"),
     403: ("PERMISSION_DENIED", "没有权限"),
     404: ("NOT_FOUND", "未找到"),
@@ -143,6 +142,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, say): 422
+            return JSONResponse(
+                error_body(
+                    "VALIDATION_ERROR",
+                    f"invalid request: body ({exc.detail})",
+                    "请求参数有误：请求体无法解析",
+                    problems=[{"field": "body", "problem": str(exc.detail)}],
+                    **_request_id(request),
+                ),
+                status_code=422,
+            )
         code, zh = _HTTP_ERRORS.get(exc.status_code, ("HTTP_ERROR", str(exc.detail)))
         headers = dict(exc.headers or {})
         if exc.status_code == 405:  # every method the path takes, not only the first route's

@@ -178,16 +178,12 @@ def install_openapi(app: FastAPI) -> None:
             schemas.pop(name, None)
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
-                for answer in operation.get("responses", {}).values():
-                    if (
-                        answer.get("content", {})
-                        .get("application/json", {})
-                        .get("schema", {})
-                        .get("$ref", "")
-                        .endswith("/HTTPValidationError")
-                    ):
+                answers = operation.get("responses", {})
+                for status, answer in answers.items():
+                    if status[0] in "45":  # errors are JSON, whatever the route's own type
                         answer["content"] = ERROR_CONTENT
                     answer.setdefault("headers", {}).update(REQUEST_ID)
+                operation["responses"] = dict(sorted(answers.items()))
         app.openapi_schema = document
         return document
 
