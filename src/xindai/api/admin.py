@@ -24,7 +24,20 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin 管理后台"])
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
 
 
-@router.post("/auth/login", summary="Staff login (password + TOTP) / 员工登录")
+@router.post(
+    "/auth/login",
+    response_model=views_admin.StaffSession,
+    responses=responses(
+        401,
+        429,
+        notes={
+            401: "LOGIN_FAILED for an unknown user, a wrong password or an inactive account "
+            "alike; TOTP_REQUIRED without a code when a second factor is active; TOTP_INVALID",
+            429: "LOGIN_LOCKED: this client is locked out of the account for a while",
+        },
+    ),
+    summary="Staff login (password + TOTP) / 员工登录",
+)
 def login(body: StaffLoginIn, request: Request) -> dict[str, Any]:
     p = platform(request)
     result = StaffService(p.sessions, p.cipher).login(
@@ -229,7 +242,21 @@ def create_staff(body: StaffIn, staff: CurrentStaff, request: Request) -> dict[s
     return result
 
 
-@router.post("/me/totp", summary="Start enrolling a new second factor (TOTP) / 绑定动态口令")
+@router.post(
+    "/me/totp",
+    response_model=views_admin.TotpEnrolment,
+    responses=responses(
+        401,
+        403,
+        429,
+        notes={
+            401: "TOTP_REQUIRED / TOTP_INVALID: the current code, when a factor is active",
+            403: "REAUTH_FAILED: the current password is wrong",
+            429: "LOGIN_LOCKED",
+        },
+    ),
+    summary="Start enrolling a new second factor (TOTP) / 绑定动态口令",
+)
 def enrol_totp(
     staff: CurrentStaff,
     request: Request,
@@ -257,7 +284,17 @@ def enrol_totp(
 
 
 @router.post(
-    "/me/totp/confirm", summary="Confirm the new second factor with a first code / 确认动态口令"
+    "/me/totp/confirm",
+    response_model=views_admin.TotpConfirmed,
+    responses=responses(
+        401,
+        409,
+        notes={
+            401: "TOTP_INVALID: not a current code of the new secret",
+            409: "TOTP_NOT_PENDING: no new secret waits for confirmation",
+        },
+    ),
+    summary="Confirm the new second factor with a first code / 确认动态口令",
 )
 def confirm_totp(
     staff: CurrentStaff,

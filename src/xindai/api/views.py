@@ -15,7 +15,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from xindai.origination.agreements import AgreementCode
-from xindai.origination.contacts import Relation
 from xindai.origination.purposes import LoanPurpose
 from xindai.servicing.state import InstallmentStatus, LoanStatus
 
@@ -39,7 +38,6 @@ APPLICATION_STATUSES = (
 )
 """Where an application is (origination.applications, risk.review, origination.journey)."""
 KYC_STATUSES = ("none", "verified")
-CARD_STATUSES = ("sms_sent", "pending", "verified", "failed")
 DECISION_OUTCOMES = ("approve", "reject", "review")
 DECISION_PATHS = ("engine", "manual_review", "credit_line")
 
@@ -261,12 +259,6 @@ class Health(View):
     business_date: str
 
 
-class Shown(View):
-    """Free-form parts of a view (a decision's detail or inputs)."""
-
-    model_config = ConfigDict(extra="allow")
-
-
 __all__ = [
     "AMOUNT_PATTERN",
     "APPLICATION_STATUSES",
@@ -286,7 +278,6 @@ __all__ = [
     "Loan",
     "Profile",
     "Quote",
-    "Relation",
     "RepaymentRequested",
     "View",
     "one_of",

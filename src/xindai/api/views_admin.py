@@ -45,8 +45,15 @@ class StaffCreated(View):
 
 
 class TotpEnrolment(View):
+    """A new second factor, shown once; pending until confirmed with a first code from it."""
+
     totp_uri: str = shown("otpauth:// URI for the authenticator app")
     secret: str = shown("the same secret, base32, to type in by hand")
+    status: str = one_of(("pending",), "active only after POST /me/totp/confirm")
+
+
+class TotpConfirmed(View):
+    status: str = one_of(("active",), "the new secret is now the second factor")
 
 
 class BorrowerAsStaff(View):
