@@ -173,5 +173,31 @@ def reconciles_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]
     while breaks and time.monotonic() < deadline:
         time.sleep(0.3)
         breaks = channel_breaks(stack)
-    assert breaks == [], f"statement and journal disagree: {breaks}"
+    assert breaks == [], f"statement and journal disagree: {breaks}\n{_explain(stack, breaks)}"
     assert trial_balance_balances(stack)
+
+
+def _explain(stack: Stack, breaks: list[tuple[str, int, int]]) -> str:
+    """The requests, loan transactions and journal lines behind broken references (to find
+    why when it happens)."""
+    from sqlalchemy import text
+
+    from xindai.store.db import make_engine
+
+    engine = make_engine(stack.database_url)
+    lines: list[str] = []
+    try:
+        with engine.connect() as connection:
+            for ref, _, _ in breaks:
+                for sql in (
+                    "SELECT * FROM withholdings WHERE request_ref = :r",
+                    "SELECT * FROM provider_callbacks WHERE reference = :r",
+                    "SELECT * FROM loan_transactions WHERE loan_id IN"
+                    " (SELECT loan_id FROM withholdings WHERE request_ref = :r)",
+                    "SELECT * FROM journal_lines WHERE loan_id IN"
+                    " (SELECT loan_id FROM withholdings WHERE request_ref = :r)",
+                ):
+                    lines += [str(tuple(row)) for row in connection.execute(text(sql), {"r": ref})]
+    finally:
+        engine.dispose()
+    return "\n".join(lines)
