@@ -189,6 +189,7 @@ class Settlement:
                 with session.begin_nested():
                     self.loans.extend(
                         row.loan_id,
+                        amount_fen=collected,  # only if it is still what the extension costs
                         channel=CHANNEL,
                         idempotency_key=key,
                         external_ref=ref,

@@ -575,7 +575,11 @@ class LoanService:
         actor: str = "system",
         external_ref: str | None = None,
         session: Session | None = None,
+        amount_fen: Fen | None = None,
     ) -> PostResult:
+        """Extend by the product's days for the current quote; with `amount_fen` (what the
+        borrower actually paid) the extension is refused unless that is the quote."""
+
         def build(state: LoanState, loan: Loan, today: date) -> Txn:
             day = value_date or today
             quote = extension_quote(state, day)
@@ -583,7 +587,7 @@ class LoanService:
                 0,
                 TxnKind.EXTENSION,
                 day,
-                quote.total_fen,
+                quote.total_fen if amount_fen is None else amount_fen,
                 channel=channel,
                 days=state.rules.extension_days,
             )
@@ -593,7 +597,7 @@ class LoanService:
             build,
             idempotency_key=idempotency_key,
             scope="extend",
-            request={"value_date": value_date},
+            request={"value_date": value_date, "amount": amount_fen},
             actor=actor,
             external_ref=external_ref,
             session=session,
