@@ -200,3 +200,28 @@ def test_a_payout_during_an_outage_is_resolved(stack: Stack) -> None:
     finance = staff_token(stack, "finance")
     ok(stack.api.post(f"/api/v1/admin/applications/{application_id}/payout/retry", headers=finance))
     status_of(stack, auth, application_id, "disbursed")
+
+
+def test_an_extension_fee_arriving_after_the_payoff_is_still_posted(stack: Stack) -> None:
+    """The extension is asked first, the payoff (for what is left) second; the payoff's result
+    arrives first. The extension fee no longer buys the extension it was quoted for: it is
+    posted to the loan as a repayment, never lost and never booked at another price."""
+    auth, loan_id = _loan(stack, 6, "CASH14", "1000", 14)
+    stack.sim.control.payment_control(callback_delay_ms=3000)
+    try:
+        extension = ok(_repay(stack, auth, loan_id, mode="extension"), 202)
+        stack.sim.control.payment_control(callback_delay_ms=100)
+        payoff = ok(_repay(stack, auth, loan_id, mode="payoff"), 202)
+    finally:
+        stack.sim.control.payment_control(callback_delay_ms=100)
+    stack.wait_for(lambda: _postings(stack, loan_id, "repayment") >= 1, what="the payoff")
+    _settled(stack, extension["request_ref"])
+    stack.wait_for(lambda: _postings(stack, loan_id, "repayment") == 2, what="the late fee")
+    assert _postings(stack, loan_id, "extension") == 0
+    # both amounts are on the loan (the reconciliation after the test checks every fen); a
+    # payoff paid in two parts is allocated as two repayments, so a little interest is left
+    loan = ok(stack.api.get(f"/api/v1/borrower/loans/{loan_id}", headers=auth))
+    assert loan["status"] in ("active", "settled"), loan
+    assert parse_yuan(loan["outstanding"]) < parse_yuan(extension["amount"]) + parse_yuan(
+        payoff["amount"]
+    )
