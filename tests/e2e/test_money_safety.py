@@ -225,3 +225,64 @@ def test_an_extension_fee_arriving_after_the_payoff_is_still_posted(stack: Stack
     assert parse_yuan(loan["outstanding"]) < parse_yuan(extension["amount"]) + parse_yuan(
         payoff["amount"]
     )
+
+
+def test_money_for_a_written_off_loan_is_parked_and_refunded(stack: Stack) -> None:
+    """A collection in flight when the loan is written off (maker-checker): the confirmed
+    money goes to the borrower's credit balance with a refund task, and finance sends it back
+    through the channel; both movements reconcile."""
+    from xindai.servicing.service import LoanService
+    from xindai.servicing.transactions import TxnKind
+    from xindai.store.db import make_engine, session_factory
+
+    auth, loan_id = _loan(stack, 7)
+    stack.sim.control.payment_control(callback_delay_ms=2500)
+    try:
+        requested = ok(_repay(stack, auth, loan_id, mode="amount", amount="100"), 202)
+    finally:
+        stack.sim.control.payment_control(callback_delay_ms=100)
+    engine = make_engine(stack.database_url)
+    try:
+        service = LoanService(session_factory(engine))
+        request_id = service.request_approval(
+            TxnKind.WRITE_OFF, loan_id, {}, reason="fraud confirmed", requested_by="risk-a"
+        )
+        service.decide(request_id, approver="risk-b", approve=True)
+    finally:
+        engine.dispose()
+    _settled(stack, requested["request_ref"])
+    finance = staff_token(stack, "finance")
+
+    def task():
+        tasks = ok(stack.api.get("/api/v1/admin/refunds?status=open", headers=finance))
+        return [t for t in tasks if t["loan_id"] == loan_id]
+
+    (parked,) = stack.wait_for(task, what="the refund task")
+    assert (parked["amount"], parked["reason"]) == ("100.00", "loan_closed")
+    assert parked["source_ref"] == requested["request_ref"]
+    # a borrower or a reviewer cannot send it
+    error(
+        stack.api.post(f"/api/v1/admin/refunds/{parked['id']}/send", headers=auth),
+        401,
+        "AUTH_REQUIRED",
+    )
+    error(
+        stack.api.post(
+            f"/api/v1/admin/refunds/{parked['id']}/send", headers=staff_token(stack, "reviewer")
+        ),
+        403,
+        "PERMISSION_DENIED",
+    )
+    sent = ok(stack.api.post(f"/api/v1/admin/refunds/{parked['id']}/send", headers=finance))
+    assert sent["status"] == "refunding" and sent["refund_ref"].startswith("RF")
+    error(
+        stack.api.post(f"/api/v1/admin/refunds/{parked['id']}/send", headers=finance),
+        409,
+        "PAYOUT_REFUND_NOT_OPEN",
+    )
+
+    def refunded():
+        tasks = ok(stack.api.get("/api/v1/admin/refunds?status=refunded", headers=finance))
+        return [t for t in tasks if t["id"] == parked["id"]]
+
+    stack.wait_for(refunded, what="the refund's confirmation")

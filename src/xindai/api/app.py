@@ -16,6 +16,7 @@ from xindai.api import (
     admin,
     admin_blacklist,
     admin_credit,
+    admin_payments,
     admin_review,
     borrower,
     borrower_credit,
@@ -125,6 +126,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         admin_credit,
         admin_review,
         borrower_review,
+        admin_payments,
     ):
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply
         app.include_router(module.router)

@@ -236,3 +236,45 @@ class ReviewDetail(ReviewTask):
     contacts: list[ReviewContact]
     history: list[ReviewHistory]
     unmasked: bool = shown("personal data shown whole (`borrowers.pii.read`)")
+
+
+# ------------------------------------------------------------------ payments and refunds
+
+REFUND_STATUSES = ("open", "refunding", "refunded")
+
+
+class RefundTaskView(View):
+    id: int
+    borrower_id: int
+    loan_id: int
+    amount: str = yuan()
+    source_ref: str = shown("the collection whose money is parked")
+    reason: str = one_of(
+        (
+            "loan_settled",
+            "overpaid",
+            "loan_closed",
+            "extension_no_longer_applies",
+            "partial_extension_fee",
+        ),
+        "why it could not be applied to the loan",
+    )
+    status: str = one_of(REFUND_STATUSES)
+    refund_ref: str | None = shown("the refund payout, once sent")
+    created_at: str
+    done_at: str | None = None
+    done_by: str | None = None
+
+
+class PendingPayment(View):
+    kind: str = one_of(("payout", "withholding"))
+    request_ref: str
+    loan_id: int
+    amount: str = yuan()
+    purpose: str = one_of(("payout", "repayment", "extension"))
+    created_at: str
+
+
+class ResolveResult(View):
+    outcomes: dict[str, int] = Field(description="request kind:outcome → how many")
+    unreachable: int = Field(description="requests the channel could not be asked about")
