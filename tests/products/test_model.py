@@ -154,3 +154,23 @@ def test_from_dict_names_unknown_and_bad_fields() -> None:
     with pytest.raises(ProductError) as info:
         Product.from_dict({**data, "penalty": {**data["penalty"], "daily_rate": "x"}})
     assert info.value.field == "penalty.daily_rate"
+
+
+def test_fixed_day_cap_is_checked_on_the_worst_first_period() -> None:
+    """FLAT6 (due on the 10th) costs 20.63 % paid out on 15 January but 21.71 % when the
+    first period is longest: a 21 % cap (4 × an LPR of 5.25 %) passes on the reference date
+    alone and must fail on the product as a whole."""
+    from dataclasses import replace
+
+    from xindai.products.catalogue import demo_products
+    from xindai.products.validation import REFERENCE_START, payout_dates
+
+    flat6 = next(p for p in demo_products() if p.code == "FLAT6")
+    capped = replace(flat6, rate_cap=RateCap(RateCapKind.LPR_4X, lpr=D("0.0525")))
+    assert check_rate_cap(capped, start_date=REFERENCE_START).cost.nominal < D("0.21")
+    with pytest.raises(RateCapExceeded) as info:
+        check_rate_cap(capped)
+    assert "21.71%" in str(info.value)
+    dates = payout_dates(capped)
+    assert len(dates) == len(set(dates)) > 28  # every first period of a year, each once
+    assert payout_dates(make()) == (REFERENCE_START,)  # due on the payout's own day
