@@ -24,6 +24,7 @@ import pytest
 from fastapi import FastAPI
 
 from xindai.integrations.simulators.config import SimulatorConfig
+from xindai.integrations.simulators.control import settled_breaks, trial_balance_balances
 from xindai.integrations.simulators.process import SimulatorProcess, free_port
 
 with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2; httpx works
@@ -195,3 +196,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+@pytest.fixture(autouse=True)
+def reconciles_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test on the live server: the channel's statements and the journal agree
+    on every reference (once callbacks on their way landed), and the trial balance balances."""
+    yield
+    if "live" not in request.fixturenames:
+        return
+    live: Live = request.getfixturevalue("live")
+    breaks = settled_breaks(live.sim.base_url, SECRET, live.database_url)
+    assert breaks == [], f"statement and journal disagree: {breaks}"
+    assert trial_balance_balances(live.database_url)

@@ -15,7 +15,9 @@ import httpx
 import pytest
 
 from xindai.integrations.simulators.config import SimulatorConfig
+from xindai.integrations.simulators.control import settled_breaks, trial_balance_balances
 from xindai.integrations.simulators.process import SimulatorProcess, free_port
+from xindai.ledger.reconcile import Break
 
 PASSWORD = "correct-horse-battery-9"
 SECRET = "e2e-provider-secret"
@@ -95,70 +97,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 server.kill()
 
 
-def channel_breaks(stack: Stack) -> list[tuple[str, int, int]]:
-    """Every reference where the channel's daily statements (each day it moved money) and
-    the journal's channel-cash lines disagree: (reference, channel fen, journal fen), signed
-    as the reconciliation signs them (collections positive)."""
-    from datetime import datetime
-
-    from sqlalchemy import func, select
-
-    from xindai.integrations.simulators.core import CST
-    from xindai.ledger.accounts import CHANNEL_CASH
-    from xindai.ledger.reconcile import _SIGN
-    from xindai.money import parse_yuan
-    from xindai.store.db import make_engine, session_factory
-    from xindai.store.models import JournalLine
-
-    days = {
-        datetime.fromisoformat(event["occurred_at"]).astimezone(CST).date()
-        for event in stack.sim.control.events()
-    }
-    channel: dict[str, int] = {}
-    with httpx.Client(base_url=stack.sim.base_url, timeout=10) as client:
-        for day in sorted(days):
-            from xindai.integrations.signing import signed_headers
-
-            path = f"/pay/statements/{day.isoformat()}"
-            text = client.get(path, headers=signed_headers(SECRET, b"", now=time.time())).text
-            for line in text.strip().splitlines()[1:]:
-                _, _, reference, kind, amount = line.split(",")
-                channel[reference] = channel.get(reference, 0) + _SIGN[kind] * parse_yuan(amount)
-    engine = make_engine(stack.database_url)
-    try:
-        with session_factory(engine)() as session:
-            rows = session.execute(
-                select(
-                    JournalLine.external_ref,
-                    func.sum(JournalLine.debit_fen - JournalLine.credit_fen),
-                )
-                .where(JournalLine.account_code == CHANNEL_CASH.code)
-                .group_by(JournalLine.external_ref)
-            ).all()
-    finally:
-        engine.dispose()
-    journal = {str(ref): int(total) for ref, total in rows if ref and int(total)}
-    return [
-        (ref, channel.get(ref, 0), journal.get(ref, 0))
-        for ref in sorted(set(channel) | set(journal))
-        if channel.get(ref, 0) != journal.get(ref, 0)
-    ]
-
-
-def trial_balance_balances(stack: Stack) -> bool:
-    from xindai.ledger.reports import trial_balance
-    from xindai.store import repository as repo
-    from xindai.store.db import make_engine, session_factory
-
-    engine = make_engine(stack.database_url)
-    try:
-        with session_factory(engine)() as session:
-            as_of = repo.get_business_date(session)
-            return as_of is None or trial_balance(session, as_of).balanced
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(autouse=True)
 def reconciles_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
     """After every test that has the stack: the channel's statements and the journal agree
@@ -168,16 +106,12 @@ def reconciles_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]
     if "stack" not in request.fixturenames:
         return
     stack: Stack = request.getfixturevalue("stack")
-    deadline = time.monotonic() + 30
-    breaks = channel_breaks(stack)
-    while breaks and time.monotonic() < deadline:
-        time.sleep(0.3)
-        breaks = channel_breaks(stack)
+    breaks = settled_breaks(stack.sim.base_url, SECRET, stack.database_url)
     assert breaks == [], f"statement and journal disagree: {breaks}\n{_explain(stack, breaks)}"
-    assert trial_balance_balances(stack)
+    assert trial_balance_balances(stack.database_url)
 
 
-def _explain(stack: Stack, breaks: list[tuple[str, int, int]]) -> str:
+def _explain(stack: Stack, breaks: list[Break]) -> str:
     """The requests, loan transactions and journal lines behind broken references (to find
     why when it happens)."""
     from sqlalchemy import text
@@ -188,7 +122,7 @@ def _explain(stack: Stack, breaks: list[tuple[str, int, int]]) -> str:
     lines: list[str] = []
     try:
         with engine.connect() as connection:
-            for ref, _, _ in breaks:
+            for ref in (b.reference for b in breaks):
                 for sql in (
                     "SELECT * FROM withholdings WHERE request_ref = :r",
                     "SELECT * FROM provider_callbacks WHERE reference = :r",

@@ -9,6 +9,7 @@ by external reference (a collection is a debit, a payout or refund a credit).
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -42,52 +43,54 @@ class StatementRow:
 def read_statement(path: Path) -> list[StatementRow]:
     """Parse a statement file; a bad row raises `InvalidValue` naming its line."""
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InvalidValue(
             "statement", str(path), f"cannot be read ({exc.strerror})", "无法读取对账文件"
         ) from None
+    return parse_statement(text)
+
+
+def parse_statement(text: str) -> list[StatementRow]:
+    """Parse a statement's CSV text; a bad row raises `InvalidValue` naming its line."""
     rows: list[StatementRow] = []
-    with handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != STATEMENT_COLUMNS:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    if tuple(reader.fieldnames or ()) != STATEMENT_COLUMNS:
+        raise InvalidValue(
+            "statement header",
+            ",".join(reader.fieldnames or ()),
+            f"must be {','.join(STATEMENT_COLUMNS)}",
+            f"表头应为 {','.join(STATEMENT_COLUMNS)}",
+        )
+    for number, raw in enumerate(reader, start=2):
+        kind = (raw["type"] or "").strip()
+        if kind not in _SIGN:
             raise InvalidValue(
-                "statement header",
-                ",".join(reader.fieldnames or ()),
-                f"must be {','.join(STATEMENT_COLUMNS)}",
-                f"表头应为 {','.join(STATEMENT_COLUMNS)}",
+                f"statement line {number} type",
+                kind,
+                "must be payout, collection or refund",
+                "类型应为 payout、collection 或 refund",
             )
-        for number, raw in enumerate(reader, start=2):
-            kind = (raw["type"] or "").strip()
-            if kind not in _SIGN:
-                raise InvalidValue(
-                    f"statement line {number} type",
-                    kind,
-                    "must be payout, collection or refund",
-                    "类型应为 payout、collection 或 refund",
-                )
-            amount = parse_yuan(raw["amount"] or "", field=f"statement line {number} amount")
-            if amount <= 0:
-                raise InvalidValue(
-                    f"statement line {number} amount",
-                    raw["amount"],
-                    "must be positive",
-                    "金额必须大于零",
-                )
-            reference = (raw["reference"] or "").strip()
-            if not reference:
-                raise InvalidValue(
-                    f"statement line {number} reference", "", "is empty", "流水号为空"
-                )
-            rows.append(
-                StatementRow(
-                    parse_date(raw["date"] or "", field=f"statement line {number} date"),
-                    (raw["channel"] or "").strip(),
-                    reference,
-                    kind,
-                    amount,
-                )
+        amount = parse_yuan(raw["amount"] or "", field=f"statement line {number} amount")
+        if amount <= 0:
+            raise InvalidValue(
+                f"statement line {number} amount",
+                raw["amount"],
+                "must be positive",
+                "金额必须大于零",
             )
+        reference = (raw["reference"] or "").strip()
+        if not reference:
+            raise InvalidValue(f"statement line {number} reference", "", "is empty", "流水号为空")
+        rows.append(
+            StatementRow(
+                parse_date(raw["date"] or "", field=f"statement line {number} date"),
+                (raw["channel"] or "").strip(),
+                reference,
+                kind,
+                amount,
+            )
+        )
     return rows
 
 
@@ -153,3 +156,32 @@ def reconcile(session: Session, rows: list[StatementRow]) -> list[Reconciliation
                 matched_fen += abs(ours)
         results.append(Reconciliation(day, channel, matched, matched_fen, tuple(breaks)))
     return results
+
+
+def reference_breaks(session: Session, rows: list[StatementRow], channel: str) -> list[Break]:
+    """Every reference of `channel` where the statements `rows` (any number of days) and
+    the journal's channel-cash lines (any business date) disagree: what `reconcile` finds
+    when the business date and the channel's day part, e.g. while close of business runs
+    ahead of the calendar."""
+    statement: dict[str, Fen] = {}
+    for row in rows:
+        if row.channel == channel:
+            statement[row.reference] = statement.get(row.reference, 0) + row.signed_fen
+    query = (
+        select(JournalLine.external_ref, func.sum(JournalLine.debit_fen - JournalLine.credit_fen))
+        .where(JournalLine.account_code == CHANNEL_CASH.code, JournalLine.channel == channel)
+        .group_by(JournalLine.external_ref)
+    )
+    journal = {ref or "": int(total) for ref, total in session.execute(query).all() if total}
+    breaks: list[Break] = []
+    for reference in sorted(set(statement) | set(journal)):
+        ours, theirs = journal.get(reference), statement.get(reference)
+        if ours == theirs:
+            continue
+        if theirs is None:
+            breaks.append(Break(reference or "(no reference)", "missing_in_statement", None, ours))
+        elif ours is None:
+            breaks.append(Break(reference, "missing_in_journal", theirs, None))
+        else:
+            breaks.append(Break(reference, "amount_mismatch", theirs, ours))
+    return breaks

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -129,3 +130,71 @@ class SimulatorControl:
 
     def bureau_profile(self, id_number: str) -> str:
         return str(self._get("/bureau/_profile", id_number=id_number)["profile"])
+
+
+def statement_rows(sim_base_url: str, secret: str) -> list[Any]:
+    """The payment simulator's daily statements for every day it settled a transfer, read
+    through the platform's own adapter (signed with `secret`), as `StatementRow`s."""
+    from xindai.integrations.http import HttpPaymentChannel, ProviderEndpoint
+    from xindai.integrations.simulators.core import CST
+    from xindai.ledger.reconcile import parse_statement
+
+    control = SimulatorControl(sim_base_url)
+    try:
+        days = {
+            datetime.fromisoformat(event["occurred_at"]).astimezone(CST).date()
+            for event in control.events()
+        }
+    finally:
+        control.close()
+    channel = HttpPaymentChannel(ProviderEndpoint(f"{sim_base_url.rstrip('/')}/pay", secret))
+    try:
+        return [row for day in sorted(days) for row in parse_statement(channel.statement(day))]
+    finally:
+        channel.close()
+
+
+def journal_breaks(sim_base_url: str, secret: str, database_url: str) -> list[Any]:
+    """Where the payment simulator's statements and the journal at `database_url` disagree,
+    reference by reference (`ledger.reconcile.Break`s); empty when every movement of money
+    the channel made is posted, and nothing is posted that it did not make."""
+    from xindai.ledger.reconcile import reference_breaks
+    from xindai.origination.payments import CHANNEL
+    from xindai.store.db import make_engine, session_factory
+
+    rows = statement_rows(sim_base_url, secret)
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine)() as session:
+            return list(reference_breaks(session, rows, CHANNEL))
+    finally:
+        engine.dispose()
+
+
+def settled_breaks(
+    sim_base_url: str, secret: str, database_url: str, *, timeout_s: float = 30.0
+) -> list[Any]:
+    """`journal_breaks` once the callbacks still on their way have landed: polled until no
+    break is left or `timeout_s` passed; what is left then."""
+    deadline = time.monotonic() + timeout_s
+    breaks = journal_breaks(sim_base_url, secret, database_url)
+    while breaks and time.monotonic() < deadline:
+        time.sleep(0.3)
+        breaks = journal_breaks(sim_base_url, secret, database_url)
+    return breaks
+
+
+def trial_balance_balances(database_url: str) -> bool:
+    """Whether the trial balance at `database_url` balances as of its business date (true
+    before the first business day)."""
+    from xindai.ledger.reports import trial_balance
+    from xindai.store import repository as repo
+    from xindai.store.db import make_engine, session_factory
+
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine)() as session:
+            as_of = repo.get_business_date(session)
+            return as_of is None or trial_balance(session, as_of).balanced
+    finally:
+        engine.dispose()
