@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Header, Path, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +18,7 @@ from xindai.api.schemas import WholeNumber
 from xindai.errors import XindaiError
 from xindai.platform import Platform
 from xindai.security import tokens
-from xindai.security.rbac import permissions_for, require
+from xindai.security.rbac import PERMISSIONS, permissions_for, require
 from xindai.store.models import IdempotencyRecord
 from xindai.store.models_origination import StaffUser
 
@@ -175,3 +175,44 @@ def idempotent(
         assert record is not None
         record.result = json.dumps({"status": status_code, "body": result}, default=str)
     return JSONResponse(result, status_code=status_code)
+
+
+class Permitted:
+    """A route's permission, declared: `staff: Annotated[Staff, Depends(Permitted("loans.read"))]`
+    is the current staff member, who must hold every one of `permissions` (else 403
+    PERMISSION_DENIED). The route table says which permission each admin route needs (the
+    OpenAPI document shows it as `x-permissions`; the role × route test reads it)."""
+
+    def __init__(self, *permissions: str) -> None:
+        for permission in permissions:
+            if permission not in PERMISSIONS:
+                raise ValueError(f"unknown permission {permission!r}")
+        self.permissions = permissions
+
+    def __call__(self, staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+        for permission in self.permissions:
+            staff.need(permission)
+        return staff
+
+    def __repr__(self) -> str:
+        return f"Permitted{self.permissions!r}"
+
+
+def permitted(*permissions: str) -> Any:
+    """`Depends(Permitted(*permissions))`, for `Annotated[Staff, permitted("loans.read")]`."""
+    return Depends(Permitted(*permissions))
+
+
+def declared_permissions(dependant: Any) -> tuple[str, ...] | None:
+    """The permissions a route's dependencies declare (`Permitted`), or None when it declares
+    none."""
+    found: list[str] = []
+    seen = False
+    stack = list(dependant.dependencies)
+    while stack:
+        dependency = stack.pop()
+        if isinstance(dependency.call, Permitted):
+            seen = True
+            found.extend(p for p in dependency.call.permissions if p not in found)
+        stack.extend(dependency.dependencies)
+    return tuple(found) if seen else None
