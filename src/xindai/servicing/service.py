@@ -50,6 +50,16 @@ from xindai.servicing.transactions import NewInstallment, Posting, Txn, TxnKind,
 from xindai.store import repository as repo
 from xindai.store.models import ApprovalRequest, IdempotencyRecord, Loan, LoanTransaction
 
+APPROVABLE = frozenset(
+    {
+        *(kind for kind in TxnKind if kind.needs_approval),
+        TxnKind.DEFERRAL,
+        TxnKind.EXTENSION,
+        TxnKind.REFUND,
+    }
+)
+"""The kinds a maker may request and a second person approve (maker-checker)."""
+
 
 class IdempotencyConflict(XindaiError):
     code = "IDEMPOTENCY_KEY_REUSED"
@@ -693,8 +703,10 @@ class LoanService:
         reason: str,
         requested_by: str,
     ) -> int:
-        """Record a waiver / restructure / write-off / sale request (maker)."""
-        if not kind.needs_approval:
+        """Record a request (maker): a waiver, restructure, write-off or sale, which need a
+        second person's approval, or a deferral, extension or refund a lender also puts
+        through maker-checker when staff book it (`APPROVABLE`)."""
+        if kind not in APPROVABLE:
             raise InvalidValue("kind", kind.value, "does not need approval", "该业务无需审批")
         if not reason.strip():
             raise InvalidValue("reason", reason, "a request needs a reason", "申请需要说明原因")
@@ -742,9 +754,11 @@ class LoanService:
                 return None
             kind = TxnKind(request.kind)
             payload = json.loads(request.payload)
+            if kind is TxnKind.REFUND:
+                return None  # money out: posted when the channel confirms the refund payout
             result = self._post(
                 request.loan_id,
-                lambda state, loan, today: self._approved_txn(kind, payload, state, today),
+                lambda state, loan, today: self.approved_txn(kind, payload, state, today),
                 idempotency_key=f"approval:{request.id}",
                 scope=f"approval:{kind.value}",
                 request={"request": request.id},
@@ -755,7 +769,14 @@ class LoanService:
             return result
 
     @staticmethod
-    def _approved_txn(kind: TxnKind, payload: dict[str, Any], state: LoanState, today: date) -> Txn:
+    def approved_txn(kind: TxnKind, payload: dict[str, Any], state: LoanState, today: date) -> Txn:
+        """The transaction an approved request posts on `today` (a restructure: the new
+        schedule from `today` over what is outstanding then). A refund has none: it is
+        posted when the channel confirms the money went out."""
+        if kind is TxnKind.REFUND or kind not in APPROVABLE:
+            raise InvalidValue(
+                "kind", kind.value, "posts no transaction on approval", "审批不直接记账"
+            )
         if kind is TxnKind.WAIVER:
             lines = tuple(TxnLine(int(n), Component(c), int(f)) for n, c, f in payload["lines"])
             return Txn(0, kind, today, sum(ln.fen for ln in lines), lines)
@@ -763,6 +784,24 @@ class LoanService:
             return Txn(0, kind, today, 0)
         if kind is TxnKind.SALE:
             return Txn(0, kind, today, int(payload["price_fen"]))
+        if kind is TxnKind.DEFERRAL:
+            return Txn(
+                0,
+                kind,
+                today,
+                0,
+                installment=int(payload["installment"]),
+                new_due_date=date.fromisoformat(str(payload["new_due_date"])),
+            )
+        if kind is TxnKind.EXTENSION:  # the fee was paid outside the channel (e.g. transfer)
+            return Txn(
+                0,
+                kind,
+                today,
+                int(payload["amount_fen"]),
+                channel=str(payload.get("channel", "default")),
+                days=state.rules.extension_days,
+            )
         # restructure: a new schedule over the outstanding principal and booked receivables
         unsettled = [i for i in state.live if not i.is_settled]
         principal = sum(i.outstanding(Component.PRINCIPAL) for i in unsettled) + sum(
