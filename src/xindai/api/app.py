@@ -16,6 +16,7 @@ from xindai.api import (
     admin,
     admin_blacklist,
     admin_credit,
+    admin_me,
     admin_payments,
     admin_review,
     borrower,
@@ -127,6 +128,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         admin_review,
         borrower_review,
         admin_payments,
+        admin_me,
     ):
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply
         app.include_router(module.router)
