@@ -72,7 +72,7 @@ class Borrower(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     display_name: Mapped[str] = mapped_column(String(64))  # masked, e.g. 张*
     channel: Mapped[str | None] = mapped_column(String(32))
-    created_on: Mapped[date] = mapped_column(Date)
+    created_on: Mapped[date] = mapped_column(Date, index=True)
     mobile_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     mobile_enc: Mapped[str | None] = mapped_column(Text)
     name_enc: Mapped[str | None] = mapped_column(Text)
@@ -82,6 +82,11 @@ class Borrower(Base):
     kyc_status: Mapped[str] = mapped_column(String(16), default="none")  # none|verified
     liveness_passed: Mapped[bool] = mapped_column(Boolean, default=False)
     registered_ip: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (  # the console's lists: by channel, by KYC status, newest first
+        Index("ix_borrowers_channel_id", "channel", "id"),
+        Index("ix_borrowers_kyc_id", "kyc_status", "id"),
+    )
 
 
 class Loan(Base):
@@ -131,6 +136,12 @@ class Loan(Base):
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - SQLAlchemy's own hook
     __table_args__ = (
         Index("ix_loans_open_due", "status", "oldest_unpaid_due"),
+        # the console's loan lists (status, channel, product, overdue by bucket and DPD)
+        Index("ix_loans_status_id", "status", "id"),
+        Index("ix_loans_channel_id", "channel", "id"),
+        Index("ix_loans_product_id", "product_code", "id"),
+        Index("ix_loans_bucket_dpd", "bucket", "dpd"),
+        Index("ix_loans_disbursed_on", "disbursed_on"),
         {"postgresql_with": {"fillfactor": 80}},  # close of business updates every open loan
     )
 
@@ -214,6 +225,7 @@ class LoanTransaction(Base):
     __table_args__ = (
         UniqueConstraint("loan_id", "idempotency_key", name="uq_loan_txn_idempotency"),
         Index("ix_loan_txn_posted", "posted_on"),
+        Index("ix_loan_txn_kind_posted", "kind", "posted_on"),  # the repayments list
     )
 
 
@@ -256,7 +268,10 @@ class JournalLine(Base):
     credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     external_ref: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_journal_lines_date_account", "business_date", "account_code"),)
+    __table_args__ = (
+        Index("ix_journal_lines_date_account", "business_date", "account_code"),
+        Index("ix_journal_lines_account_date", "account_code", "business_date"),  # by account
+    )
 
 
 class IdempotencyRecord(Base):
@@ -328,5 +343,6 @@ class BucketMove(Base):
 
 
 # the other model modules register their tables on the same metadata
+from xindai.store import models_console as _console  # noqa: E402, F401
 from xindai.store import models_origination as _origination  # noqa: E402, F401
 from xindai.store import models_risk as _risk  # noqa: E402, F401

@@ -129,7 +129,7 @@ class Application(Base):
     __tablename__ = "applications"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     borrower_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    product_code: Mapped[str] = mapped_column(String(32))
+    product_code: Mapped[str] = mapped_column(String(32), index=True)
     product_version: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     term: Mapped[int] = mapped_column(Integer)
@@ -214,7 +214,7 @@ class Payout(Base):
     __tablename__ = "payouts"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     application_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    loan_id: Mapped[int] = mapped_column(BigInteger)
+    loan_id: Mapped[int] = mapped_column(BigInteger, index=True)
     request_ref: Mapped[str] = mapped_column(String(64), unique=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))  # requested|succeeded|failed|cancelled
@@ -262,6 +262,7 @@ class Withholding(Base):
     __table_args__ = (
         Index("ix_withholdings_status_created", "status", "created_at"),
         Index("ix_withholdings_loan_day", "loan_id", "business_date", "origin"),
+        Index("ix_withholdings_day", "business_date"),  # the console's list by date
     )
 
 
@@ -323,7 +324,12 @@ class AuditEvent(Base):
     after: Mapped[str | None] = mapped_column(Text)
 
     # the login lockout reads one username's recent outcomes
-    __table_args__ = (Index("ix_audit_log_actor_action_at", "actor", "action", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_actor_action_at", "actor", "action", "at"),
+        # the console: by action, and a record's trail (a borrower's, a loan's)
+        Index("ix_audit_log_action_at", "action", "at"),
+        Index("ix_audit_log_resource", "resource", "resource_id", "at"),
+    )
 
 
 class StrategyVersionRecord(Base):
