@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from sqlalchemy import select
 
 from xindai.api import views, views_admin
-from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
+from xindai.api.deps import PathId, Staff, client_ip, current_staff, permitted, platform
 from xindai.api.openapi import responses
 from xindai.api.schemas import ReviewIn, StaffIn, StaffLoginIn
 from xindai.origination.journey import OriginationService
@@ -22,6 +22,7 @@ from xindai.store.models_origination import Application
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin 管理后台"])
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
+PAYOUTS = "payouts.manage"  # finance retries or cancels payouts
 
 
 @router.post(
@@ -53,7 +54,7 @@ def login(body: StaffLoginIn, request: Request) -> dict[str, Any]:
     summary="Applications, e.g. the review queue / 申请列表",
 )
 def applications(
-    staff: CurrentStaff,
+    staff: Annotated[Staff, permitted("applications.read")],
     request: Request,
     status: Annotated[
         str,
@@ -64,7 +65,6 @@ def applications(
         ),
     ] = "review",
 ) -> list[dict[str, Any]]:
-    staff.need("applications.read")
     p = platform(request)
     with p.sessions() as session:
         rows = session.scalars(
@@ -82,11 +82,14 @@ def applications(
     responses=responses(403, 404),
     summary="Why an application was decided so: every decision with its inputs / 决策解释",
 )
-def decisions(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
+def decisions(
+    application_id: PathId,
+    staff: Annotated[Staff, permitted("applications.read")],
+    request: Request,
+) -> dict[str, Any]:
     """The engine's decision (inputs as at decision time, rules fired, score, PD, grade,
     price and limit, reasons, versions, timings) and any reviewer's or credit line's after it;
     the same as `xindai risk explain`."""
-    staff.need("applications.read")
     return platform(request).decisions.explain(application_id)
 
 
@@ -97,14 +100,16 @@ def decisions(application_id: PathId, staff: CurrentStaff, request: Request) -> 
     summary="Manual review / 人工审核",
 )
 def review(
-    application_id: PathId, body: ReviewIn, staff: CurrentStaff, request: Request
+    application_id: PathId,
+    body: ReviewIn,
+    staff: Annotated[Staff, permitted("applications.review")],
+    request: Request,
 ) -> dict[str, Any]:
     """The one-call review kept for existing callers: claim (unless another reviewer's claim
     is live), record the checklist given, decide — through the queue (/api/v1/admin/reviews),
     which audits each step."""
     from xindai.risk.review import ReviewService
 
-    staff.need("applications.review")
     p = platform(request)
     ReviewService(p).claim_and_decide(
         application_id,
@@ -120,7 +125,6 @@ def review(
 def _payout_action(
     application_id: int, staff: Staff, request: Request, action: str
 ) -> dict[str, Any]:
-    staff.need("payouts.manage")  # operations (and finance) retry or cancel payouts
     p = platform(request)
     journey = OriginationService(p)
     if action == "retry":
@@ -148,7 +152,9 @@ def _payout_action(
     responses=responses(403, 404, 409, 502, 503),
     summary="Retry a failed payout / 重新放款",
 )
-def retry_payout(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
+def retry_payout(
+    application_id: PathId, staff: Annotated[Staff, permitted(PAYOUTS)], request: Request
+) -> dict[str, Any]:
     return _payout_action(application_id, staff, request, "retry")
 
 
@@ -158,7 +164,9 @@ def retry_payout(application_id: PathId, staff: CurrentStaff, request: Request) 
     responses=responses(403, 404, 409),
     summary="Cancel a failed payout / 取消放款",
 )
-def cancel_payout(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
+def cancel_payout(
+    application_id: PathId, staff: Annotated[Staff, permitted(PAYOUTS)], request: Request
+) -> dict[str, Any]:
     return _payout_action(application_id, staff, request, "cancel")
 
 
@@ -168,8 +176,9 @@ def cancel_payout(application_id: PathId, staff: CurrentStaff, request: Request)
     responses=responses(403, 404),
     summary="A loan / 借据",
 )
-def loan(loan_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
-    staff.need("loans.read")
+def loan(
+    loan_id: PathId, staff: Annotated[Staff, permitted("loans.read")], request: Request
+) -> dict[str, Any]:
     p = platform(request)
     with p.sessions() as session:
         return OriginationService(p).loan_view(session, loan_id)
@@ -181,8 +190,9 @@ def loan(loan_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, An
     responses=responses(403, 404),
     summary="A borrower (masked unless permitted) / 借款人",
 )
-def borrower(borrower_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
-    staff.need("borrowers.read")
+def borrower(
+    borrower_id: PathId, staff: Annotated[Staff, permitted("borrowers.read")], request: Request
+) -> dict[str, Any]:
     p = platform(request)
     with p.sessions() as session:
         row = session.get(Borrower, borrower_id)
@@ -222,8 +232,9 @@ def borrower(borrower_id: PathId, staff: CurrentStaff, request: Request) -> dict
     responses=responses(400, 403, 409),
     summary="Create a staff user / 新增员工",
 )
-def create_staff(body: StaffIn, staff: CurrentStaff, request: Request) -> dict[str, Any]:
-    staff.need("staff.manage")
+def create_staff(
+    body: StaffIn, staff: Annotated[Staff, permitted("staff.manage")], request: Request
+) -> dict[str, Any]:
     p = platform(request)
     with p.sessions.begin() as session:
         created = StaffService(p.sessions, p.cipher).create(

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, Field
 
 from xindai.api import views_admin
-from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
+from xindai.api.deps import PathId, Staff, client_ip, permitted, platform
 from xindai.api.openapi import responses
 from xindai.api.schemas import WholeNumber
 from xindai.errors import InvalidValue
@@ -30,7 +30,6 @@ from xindai.security import audit
 from xindai.store.models_risk import BlacklistRecord
 
 router = APIRouter(prefix="/api/v1/admin/blacklist", tags=["admin 管理后台"])
-CurrentStaff = Annotated[Staff, Depends(current_staff)]
 PERMISSION = "blacklist.manage"
 
 
@@ -90,13 +89,12 @@ def _audited(view: dict[str, Any]) -> dict[str, Any]:
     summary="Blacklist entries / 黑名单列表",
 )
 def list_blacklist(
-    staff: CurrentStaff,
+    staff: Annotated[Staff, permitted(PERMISSION)],
     request: Request,
     kind: BlacklistKind | None = None,
     include_inactive: bool = False,
     limit: Annotated[WholeNumber, Query(ge=1, le=MAX_LIST_LIMIT)] = 500,
 ) -> list[dict[str, Any]]:
-    staff.need(PERMISSION)
     p = platform(request)
     now = p.clock()
     with p.sessions() as session:
@@ -113,8 +111,9 @@ def list_blacklist(
     responses=responses(400, 403, 409),
     summary="Add to a blacklist / 加入黑名单",
 )
-def add_blacklist(body: BlacklistIn, staff: CurrentStaff, request: Request) -> dict[str, Any]:
-    staff.need(PERMISSION)
+def add_blacklist(
+    body: BlacklistIn, staff: Annotated[Staff, permitted(PERMISSION)], request: Request
+) -> dict[str, Any]:
     p = platform(request)
     now = p.clock()
     with p.sessions.begin() as session:
@@ -150,13 +149,12 @@ def add_blacklist(body: BlacklistIn, staff: CurrentStaff, request: Request) -> d
 )
 def remove_blacklist(
     entry_id: PathId,
-    staff: CurrentStaff,
+    staff: Annotated[Staff, permitted(PERMISSION)],
     request: Request,
     body: Annotated[BlacklistRemoveIn | None, Body()] = None,
     reason: Annotated[str | None, Query(max_length=MAX_REASON_CHARS)] = None,
 ) -> dict[str, Any]:
     """The reason comes in the body (`{"reason": …}`) or as the `reason` query parameter."""
-    staff.need(PERMISSION)
     why = body.reason if body is not None else reason
     if why is None or not why.strip():
         raise InvalidValue("reason", why, "a reason for the removal is needed", "请填写移出原因")

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from xindai.api import views
-from xindai.api.deps import MAX_ID, PathId, Staff, client_ip, current_staff, platform
+from xindai.api.deps import MAX_ID, PathId, Staff, client_ip, permitted, platform
 from xindai.api.openapi import responses
 from xindai.api.schemas import WholeNumber
 from xindai.risk.credit_lines import STATUSES, CreditLineService
 
 router = APIRouter(prefix="/api/v1/admin/credit-lines", tags=["admin 管理后台"])
-CurrentStaff = Annotated[Staff, Depends(current_staff)]
 PERMISSION = "credit_lines.manage"
 
 
@@ -34,7 +33,7 @@ def service(request: Request) -> CreditLineService:
     summary="Credit lines / 授信额度列表",
 )
 def credit_lines(
-    staff: CurrentStaff,
+    staff: Annotated[Staff, permitted(PERMISSION)],
     request: Request,
     status: Annotated[
         str | None,
@@ -43,7 +42,6 @@ def credit_lines(
     limit: Annotated[WholeNumber, Query(ge=1, le=1000)] = 200,
     offset: Annotated[WholeNumber, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[dict[str, Any]]:
-    staff.need(PERMISSION)
     lines = service(request).lines(status=status, limit=limit, offset=offset)
     return [line.as_json() for line in lines]
 
@@ -55,9 +53,11 @@ def credit_lines(
     summary="Freeze a credit line / 冻结额度",
 )
 def freeze(
-    line_id: PathId, body: LineActionIn, staff: CurrentStaff, request: Request
+    line_id: PathId,
+    body: LineActionIn,
+    staff: Annotated[Staff, permitted(PERMISSION)],
+    request: Request,
 ) -> dict[str, Any]:
-    staff.need(PERMISSION)
     view = service(request).freeze(line_id, staff.username, body.reason, ip=client_ip(request))
     return view.as_json()
 
@@ -69,8 +69,10 @@ def freeze(
     summary="Unfreeze a credit line / 解冻额度",
 )
 def unfreeze(
-    line_id: PathId, body: LineActionIn, staff: CurrentStaff, request: Request
+    line_id: PathId,
+    body: LineActionIn,
+    staff: Annotated[Staff, permitted(PERMISSION)],
+    request: Request,
 ) -> dict[str, Any]:
-    staff.need(PERMISSION)
     view = service(request).unfreeze(line_id, staff.username, body.reason, ip=client_ip(request))
     return view.as_json()

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from xindai.api import views_admin as views
-from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
+from xindai.api.deps import PathId, Staff, client_ip, permitted, platform
 from xindai.api.openapi import responses
 from xindai.money import format_yuan
 from xindai.origination.refunds import RefundService
@@ -20,7 +20,6 @@ from xindai.security import audit
 from xindai.store.models_origination import Payout, Withholding
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin 管理后台"])
-CurrentStaff = Annotated[Staff, Depends(current_staff)]
 
 
 @router.get(
@@ -29,8 +28,9 @@ CurrentStaff = Annotated[Staff, Depends(current_staff)]
     responses=responses(403),
     summary="Payouts and collections still waiting on the channel / 处理中的放款与扣款",
 )
-def pending(staff: CurrentStaff, request: Request) -> list[dict[str, object]]:
-    staff.need("payouts.manage")
+def pending(
+    staff: Annotated[Staff, permitted("payouts.manage")], request: Request
+) -> list[dict[str, object]]:
     with platform(request).sessions() as session:
         payouts = session.scalars(
             select(Payout).where(Payout.status == "requested").order_by(Payout.created_at)
@@ -71,11 +71,10 @@ def pending(staff: CurrentStaff, request: Request) -> list[dict[str, object]]:
     summary="Ask the channel about requests without a result / 主动查询",
 )
 def resolve(
-    staff: CurrentStaff,
+    staff: Annotated[Staff, permitted("payouts.manage")],
     request: Request,
     older_than_minutes: Annotated[int, Query(ge=0, le=100_000)] = 10,
 ) -> dict[str, object]:
-    staff.need("payouts.manage")
     p = platform(request)
     report = PaymentResolver(p).resolve(timedelta(minutes=older_than_minutes))
     result = {"outcomes": dict(report.outcomes), "unreachable": report.unreachable}
@@ -100,11 +99,10 @@ def resolve(
     summary="Refund tasks of parked credit balances / 溢缴款退款任务",
 )
 def refunds(
-    staff: CurrentStaff,
+    staff: Annotated[Staff, permitted("payouts.manage")],
     request: Request,
     status: Annotated[str | None, Query(pattern="^(open|refunding|refunded)$")] = None,
 ) -> list[dict[str, object]]:
-    staff.need("payouts.manage")
     return RefundService(platform(request)).list(status)
 
 
@@ -114,8 +112,9 @@ def refunds(
     responses=responses(403, 404, 409, 502),
     summary="Send a refund to the borrower's card / 发起退款",
 )
-def send_refund(task_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, object]:
-    staff.need("payouts.manage")
+def send_refund(
+    task_id: PathId, staff: Annotated[Staff, permitted("payouts.manage")], request: Request
+) -> dict[str, object]:
     p = platform(request)
     result = RefundService(p).send(task_id, actor=staff.username)
     with p.sessions.begin() as session:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from xindai.api import views_admin
-from xindai.api.deps import PathId, Staff, client_ip, current_staff, platform
+from xindai.api.deps import PathId, Staff, client_ip, permitted, platform
 from xindai.api.openapi import responses
 from xindai.api.schemas import WholeNumber
 from xindai.money import parse_yuan
@@ -22,7 +22,6 @@ from xindai.security import audit
 from xindai.security.rbac import can_read_pii, require_channel_access, visible_channel
 
 router = APIRouter(prefix="/api/v1/admin/reviews", tags=["admin 人工审核"])
-CurrentStaff = Annotated[Staff, Depends(current_staff)]
 READ, REVIEW = "applications.read", "applications.review"
 
 
@@ -59,7 +58,7 @@ def service(request: Request) -> ReviewService:
     summary="The review queue, soonest deadline first / 审核队列",
 )
 def queue(
-    staff: CurrentStaff,
+    staff: Annotated[Staff, permitted(READ)],
     request: Request,
     status: Annotated[
         str | None,
@@ -72,7 +71,6 @@ def queue(
     overdue: Annotated[bool, Query(description="only tasks past their SLA deadline")] = False,
     limit: Annotated[WholeNumber, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    staff.need(READ)
     return service(request).queue(status, overdue, limit, channel=visible_channel(staff))
 
 
@@ -82,8 +80,9 @@ def queue(
     responses=responses(403, 404, 409),
     summary="A review task with applicant and contacts / 审核详情",
 )
-def detail(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
-    staff.need(READ)
+def detail(
+    application_id: PathId, staff: Annotated[Staff, permitted(READ)], request: Request
+) -> dict[str, Any]:
     p = platform(request)
     full = can_read_pii(staff.permissions)
     view = service(request).detail(application_id, full)
@@ -108,8 +107,9 @@ def detail(application_id: PathId, staff: CurrentStaff, request: Request) -> dic
     responses=responses(403, 404, 409),
     summary="Claim a task / 领取",
 )
-def claim(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
-    staff.need(REVIEW)
+def claim(
+    application_id: PathId, staff: Annotated[Staff, permitted(REVIEW)], request: Request
+) -> dict[str, Any]:
     return service(request).claim(application_id, staff.username, ip=client_ip(request))
 
 
@@ -119,8 +119,9 @@ def claim(application_id: PathId, staff: CurrentStaff, request: Request) -> dict
     responses=responses(403, 404, 409),
     summary="Give a task back / 释放",
 )
-def release(application_id: PathId, staff: CurrentStaff, request: Request) -> dict[str, Any]:
-    staff.need(REVIEW)
+def release(
+    application_id: PathId, staff: Annotated[Staff, permitted(REVIEW)], request: Request
+) -> dict[str, Any]:
     return service(request).release(application_id, staff.username, ip=client_ip(request))
 
 
@@ -131,9 +132,11 @@ def release(application_id: PathId, staff: CurrentStaff, request: Request) -> di
     summary="Record checklist results / 核查清单",
 )
 def checklist(
-    application_id: PathId, body: ChecklistIn, staff: CurrentStaff, request: Request
+    application_id: PathId,
+    body: ChecklistIn,
+    staff: Annotated[Staff, permitted(REVIEW)],
+    request: Request,
 ) -> dict[str, Any]:
-    staff.need(REVIEW)
     return service(request).update_checklist(
         application_id, staff.username, body.items, ip=client_ip(request)
     )
@@ -146,9 +149,11 @@ def checklist(
     summary="Ask the borrower for more / 要求补充资料",
 )
 def ask_more(
-    application_id: PathId, body: AskMoreIn, staff: CurrentStaff, request: Request
+    application_id: PathId,
+    body: AskMoreIn,
+    staff: Annotated[Staff, permitted(REVIEW)],
+    request: Request,
 ) -> dict[str, Any]:
-    staff.need(REVIEW)
     return service(request).ask_for_more(
         application_id, staff.username, body.request, ip=client_ip(request)
     )
@@ -161,9 +166,11 @@ def ask_more(
     summary="Approve or reject / 审核决定",
 )
 def decide(
-    application_id: PathId, body: DecideIn, staff: CurrentStaff, request: Request
+    application_id: PathId,
+    body: DecideIn,
+    staff: Annotated[Staff, permitted(REVIEW)],
+    request: Request,
 ) -> dict[str, Any]:
-    staff.need(REVIEW)
     amount = parse_yuan(body.amount, field="amount") if body.amount is not None else None
     return service(request).decide(
         application_id,

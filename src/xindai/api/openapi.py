@@ -23,7 +23,8 @@ provider.
 What no route needs to list (`document_routes`, run by `create_app` on every router, adds
 it): 401 on a route that takes `current_staff` or `current_borrower`, 422 when it takes
 any parameter or body, 413 when it takes a body, 500 on every route, the `X-Request-ID`
-header on every answer. A header a route reads itself (`Idempotency-Key`) is declared as a
+header on every answer; 403 and `x-permissions` on a route that declares its permission
+(`staff: Annotated[Staff, permitted("loans.read")]`, see `api.deps.Permitted`). A header a route reads itself (`Idempotency-Key`) is declared as a
 `Header` parameter so that it is documented and checked.
 
 The schemathesis run in tests/api checks the document against the real server: a status or
@@ -41,7 +42,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from xindai.api.deps import current_borrower, current_staff
+from xindai.api.deps import current_borrower, current_staff, declared_permissions
 
 
 class ErrorMessage(BaseModel):
@@ -144,6 +145,10 @@ def document_route(route: APIRoute) -> None:
     calls = set(_calls(route.dependant))
     if current_staff in calls or current_borrower in calls:
         implied.append(401)
+    permissions = declared_permissions(route.dependant)
+    if permissions is not None:  # `Permitted`: 403 without them; the document names them
+        implied.append(403)
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-permissions": list(permissions)}
     if _takes_input(route):
         implied.append(422)
     if route.body_field is not None or "requestBody" in (route.openapi_extra or {}):

@@ -35,4 +35,3 @@ class Me(View):
     totp_active: bool = shown("a second factor is enrolled and confirmed")
     business_date: str = shown("营业日, YYYY-MM-DD")
     menus: list[Menu]
-
