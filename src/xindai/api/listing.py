@@ -20,12 +20,12 @@ A list route, in full:
         stmt = select(Loan).where(channel_condition(staff, Loan.channel))  # + filters
         with reading(request) as session:
             rows, total = LOANS.page(session, stmt, params)
-            return params.answer([render(r) for r in rows], total)
+            return params.answer(render(session, rows), total)
 
     @router.get("/loans/export", response_class=FileResponse, responses=EXPORT_RESPONSES)
     def export(staff: Annotated[Staff, permitted("loans.read", "reports.export")], ...):
         return export_xlsx(request, staff, listing=LOANS, stmt=stmt, sort=sort,
-                           render=lambda rows: [render(r) for r in rows], columns=COLUMNS,
+                           render=render, columns=COLUMNS, title="借据",
                            filters={"status": status})
 
 `render` is the one function that turns rows into what the screen shows, so that the export
@@ -135,14 +135,18 @@ class ListParams:
 @dataclass(frozen=True)
 class Listing:
     """A list resource: the columns it sorts by (field → column or SQL expression), the
-    default sort, a unique column that breaks ties (so pages never overlap), and what `q`
-    searches (None: the list takes no `q`)."""
+    default sort, the columns that make a row unique and break ties (so that pages never
+    overlap), and what `q` searches (None: the list takes no `q`)."""
 
     name: str
     sortable: Mapping[str, Any]
     default_sort: str
-    tiebreak: Any
+    tiebreak: Any | tuple[Any, ...]
     search: str | None = None
+
+    @property
+    def tiebreaks(self) -> tuple[Any, ...]:
+        return self.tiebreak if isinstance(self.tiebreak, tuple) else (self.tiebreak,)
 
     def __post_init__(self) -> None:
         if self.default_sort.lstrip("-") not in self.sortable:
@@ -242,23 +246,28 @@ class Listing:
         tie-breaking column in the same direction."""
         descending = sort.startswith("-")
         field = sort.lstrip("-") or self.default_sort.lstrip("-")
-        column = self.sortable[field]
-        if descending:
-            return stmt.order_by(column.desc(), self.tiebreak.desc())
-        return stmt.order_by(column.asc(), self.tiebreak.asc())
+        columns = [self.sortable[field]]
+        columns += [c for c in self.tiebreaks if c is not columns[0]]
+        return stmt.order_by(*(c.desc() if descending else c.asc() for c in columns))
 
     def page(
-        self, session: Session, stmt: Select[Any], params: ListParams
+        self,
+        session: Session,
+        stmt: Select[Any],
+        params: ListParams,
+        *,
+        counted: Select[Any] | None = None,
     ) -> tuple[Sequence[Any], int]:
         """The rows of the asked page of `stmt` (sorted, offset, limited) and the number of
-        rows `stmt` selects in all (one COUNT)."""
+        rows it selects in all (one COUNT of `counted`, when given: the same rows without
+        the joins that only add columns)."""
         rows = session.execute(
             self.ordered(stmt, params.sort).offset(params.offset).limit(params.page_size)
         ).all()
         if params.page == 1 and len(rows) < params.page_size:
             total = len(rows)  # the whole list is on this page
         else:
-            total = count(session, stmt)
+            total = count(session, stmt if counted is None else counted)
         return rows, total
 
 
@@ -362,13 +371,15 @@ def export_xlsx(
     listing: Listing,
     stmt: Select[Any],
     sort: str,
-    render: Callable[[Sequence[Any]], list[dict[str, Any]]],
+    render: Callable[[Session, Sequence[Any]], list[dict[str, Any]]],
     columns: Sequence[Column],
     filters: Mapping[str, Any],
     title: str,
+    counted: Select[Any] | None = None,
 ) -> FileResponse:
     """The rows `stmt` selects (sorted by `sort`, at most `MAX_EXPORT_ROWS`, else 400
-    EXPORT_TOO_LARGE) rendered by `render` — the screen's own rendering, masks included —
+    EXPORT_TOO_LARGE) rendered by `render(session, rows)` — the screen's own rendering,
+    masks included —
     as an xlsx file headed in zh-CN, sent as a file and deleted after; the export is audited
     (who, which list, which filters, how many rows). The caller has checked the list's
     permission and `reports.export` (`permitted(<list's>, "reports.export")`)."""
@@ -377,7 +388,7 @@ def export_xlsx(
     os.close(handle)
     try:
         with transaction(p.sessions, read_only=True) as session:
-            total = count(session, stmt)
+            total = count(session, stmt if counted is None else counted)
             if total > MAX_EXPORT_ROWS:
                 raise ExportTooLarge(total)
 
@@ -387,7 +398,7 @@ def export_xlsx(
                     execution_options={"yield_per": _EXPORT_BATCH},
                 )
                 for chunk in result.partitions(_EXPORT_BATCH):
-                    yield render(chunk)
+                    yield render(session, chunk)
 
             written = write_xlsx(path, title, columns, batches())
         with p.sessions.begin() as session:
