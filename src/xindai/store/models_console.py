@@ -1,5 +1,6 @@
-"""Models the console reads: a day's summary of the book per channel (the overview's trend
-points), folded from the loan snapshots and the day's flows once the day is closed."""
+"""Models the console reads, folded once a business date is closed: a day's summary of the
+book per channel (the overview's trend points, from the loan snapshots and the day's flows)
+and a day's journal totals per account (the trial balance)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,16 @@ class DailySummary(Base):
     payouts_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     repayments: Mapped[int] = mapped_column(Integer, default=0)
     repayments_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DailyAccountTotal(Base):
+    """A closed business date's journal per account: debits and credits of the
+    lines booked that day (they never change once the day is closed), so that a trial
+    balance as of any date sums a few rows a day instead of every line ever booked."""
+
+    __tablename__ = "daily_account_totals"
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    debit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    lines: Mapped[int] = mapped_column(Integer, default=0)

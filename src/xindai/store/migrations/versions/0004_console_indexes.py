@@ -1,4 +1,4 @@
-"""console: indexes of the admin lists at a million loans; daily summaries of the overview
+"""console: indexes of the admin lists at a million loans; daily summaries and journal totals
 
 Revision ID: 0004
 Revises: 0003
@@ -56,9 +56,21 @@ def upgrade() -> None:
         sa.Column("repayments_fen", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("business_date", "channel", name=op.f("pk_daily_summaries")),
     )
+    op.create_table(
+        "daily_account_totals",
+        sa.Column("business_date", sa.Date(), nullable=False),
+        sa.Column("account_code", sa.String(length=16), nullable=False),
+        sa.Column("debit_fen", sa.BigInteger(), nullable=False),
+        sa.Column("credit_fen", sa.BigInteger(), nullable=False),
+        sa.Column("lines", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "business_date", "account_code", name=op.f("pk_daily_account_totals")
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("daily_account_totals")
     op.drop_table("daily_summaries")
     for table, name, _columns in reversed(INDEXES):
         op.drop_index(name, table_name=table)
