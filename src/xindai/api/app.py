@@ -19,6 +19,7 @@ from xindai.api import (
     admin_me,
     admin_payments,
     admin_review,
+    admin_servicing,
     borrower,
     borrower_credit,
     borrower_review,
@@ -129,6 +130,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         borrower_review,
         admin_payments,
         admin_me,
+        admin_servicing,
     ):
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply
         app.include_router(module.router)

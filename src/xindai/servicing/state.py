@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from xindai.dates import add_days
+from xindai.errors import InvalidValue
 from xindai.money import DayCount, Fen, percent_of
 from xindai.products.model import EarlySettlementInterest, Product
 from xindai.schedules.model import Schedule
@@ -225,10 +226,18 @@ class LoanState:
         )
 
     def installment(self, number: int) -> InstallmentState:
+        """Installment `number`; `InvalidValue` when the loan has none of that number (a
+        caller's input, e.g. a waiver line or a deferral)."""
         for candidate in self.installments:
             if candidate.number == number:
                 return candidate
-        raise KeyError(number)
+        last = max((i.number for i in self.installments), default=0)
+        raise InvalidValue(
+            "installment",
+            number,
+            f"the loan has installments 1–{last}",
+            f"该借据只有第 1–{last} 期",
+        )
 
     @property
     def maturity_date(self) -> date | None:
