@@ -30,6 +30,7 @@ from xindai.api.deps import Staff, client_ip, current_staff
 from xindai.api.errors import install_error_handlers
 from xindai.api.middleware import RequestGuard
 from xindai.api.openapi import document_routes, install_openapi
+from xindai.api.static import mount_frontends
 from xindai.errors import XindaiError
 from xindai.platform import Platform
 from xindai.security import audit
@@ -159,6 +160,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"status": "ok", "business_date": app.state.platform.business_date().isoformat()}
 
+    mount_frontends(app)  # the built console at /admin/ (api/static.py)
     document_routes(app)
     install_openapi(app)
     return app
