@@ -62,6 +62,10 @@ class ProductRecord(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     approved_by: Mapped[str | None] = mapped_column(String(64))
     activated_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(String(512))  # what this version changes
+    retired_by: Mapped[str | None] = mapped_column(String(64))
+    retired_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Borrower(Base):
@@ -343,6 +347,7 @@ class BucketMove(Base):
 
 
 # the other model modules register their tables on the same metadata
+from xindai.store import models_admin as _admin  # noqa: E402, F401
 from xindai.store import models_console as _console  # noqa: E402, F401
 from xindai.store import models_origination as _origination  # noqa: E402, F401
 from xindai.store import models_risk as _risk  # noqa: E402, F401
