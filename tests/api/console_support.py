@@ -4,7 +4,8 @@ database per test module and backend) — with a staff member of every role (two
 operations and risk, for maker-checker), a Starlette test client, and helpers to book and
 pay out loans through the real `LoanService` and to run close of business.
 
-Use it from a test module with `from .console_support import console  # noqa: F401`.
+Use it from a test module with `from .console_support import console_fixture  # noqa: F401`
+(the fixture is named `console`).
 """
 
 from __future__ import annotations
@@ -142,13 +143,14 @@ def _pg_database(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture(
+    name="console",
     scope="module",
     params=[
         pytest.param("sqlite", id="sqlite", marks=pytest.mark.db),
         pytest.param("postgresql", id="postgresql", marks=[pytest.mark.db, pytest.mark.postgresql]),
     ],
 )
-def console(
+def console_fixture(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Console]:
     from xindai.api.app import create_app

@@ -16,8 +16,10 @@ from xindai.servicing.allocation import Component
 from xindai.store.models import JournalEntry, JournalLine, Loan
 from xindai.store.models_origination import AuditEvent
 
-from .console_support import Console
-from .console_support import console as console_fixture  # noqa: F401
+from .console_support import (
+    Console,
+    console_fixture,  # noqa: F401
+)
 
 
 def journal_of(c: Console, loan_id: int, seq: int) -> list[JournalLine]:

@@ -18,6 +18,7 @@ from xindai.api import (
     admin_credit,
     admin_me,
     admin_payments,
+    admin_products,
     admin_review,
     admin_servicing,
     borrower,
@@ -132,6 +133,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         admin_payments,
         admin_me,
         admin_servicing,
+        admin_products,
     ):
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply
         app.include_router(module.router)

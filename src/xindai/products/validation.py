@@ -61,15 +61,20 @@ def payout_dates(product: Product, year: int = REFERENCE_START.year) -> tuple[da
     return tuple(sorted(seen.values()))
 
 
-def check_rate_cap(product: Product, *, start_date: date | None = None) -> CostPoint:
-    """Raise `RateCapExceeded` with the computed figure when the product's highest nominal
-    annualised cost (on `start_date`, or on every distinct first period of `payout_dates`)
-    is above its cap; otherwise return that highest point."""
+def worst_cost(product: Product, *, start_date: date | None = None) -> CostPoint:
+    """The product's highest nominal annualised cost: on `start_date`, or on every distinct
+    first period of `payout_dates`."""
     starts = (start_date,) if start_date is not None else payout_dates(product)
-    worst = max(
+    return max(
         (point for start in starts for point in cost_range(product, start_date=start)),
         key=lambda p: p.cost.nominal,
     )
+
+
+def check_rate_cap(product: Product, *, start_date: date | None = None) -> CostPoint:
+    """Raise `RateCapExceeded` with the computed figure when the product's highest nominal
+    annualised cost (`worst_cost`) is above its cap; otherwise return that highest point."""
+    worst = worst_cost(product, start_date=start_date)
     cap = product.rate_cap.annual_rate
     if worst.cost.nominal > cap:
         figure, limit = format_percent(worst.cost.nominal), format_percent(cap)
