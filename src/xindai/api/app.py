@@ -19,6 +19,7 @@ from xindai.api import (
     admin_me,
     admin_payments,
     admin_products,
+    admin_reconcile,
     admin_review,
     admin_servicing,
     borrower,
@@ -134,6 +135,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         admin_me,
         admin_servicing,
         admin_products,
+        admin_reconcile,
     ):
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply
         app.include_router(module.router)

@@ -36,8 +36,12 @@ JSON_BODY_LIMIT: Final = 64 * 1024
 """Bytes of an ordinary JSON request body: the largest (an application, ten contacts) is
 under 2 KiB."""
 UPLOAD_BODY_LIMIT: Final = 12 * 1024 * 1024
-UPLOAD_BODY_LIMITS: Final[Mapping[str, int]] = {"/api/v1/borrower/kyc": UPLOAD_BODY_LIMIT}
-"""Paths that take uploads (photos as base64 in JSON) and their own limit in bytes."""
+UPLOAD_BODY_LIMITS: Final[Mapping[str, int]] = {
+    "/api/v1/borrower/kyc": UPLOAD_BODY_LIMIT,
+    "/api/v1/admin/reconciliation/runs": UPLOAD_BODY_LIMIT,  # a channel statement (CSV)
+}
+"""Paths that take uploads (photos as base64 in JSON, statement files) and their own limit
+in bytes."""
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
