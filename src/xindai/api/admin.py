@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
-from sqlalchemy import select
+from fastapi import APIRouter, Body, Depends, Request
 
 from xindai.api import views, views_admin
 from xindai.api.deps import PathId, Staff, client_ip, current_staff, permitted, platform
@@ -14,11 +13,7 @@ from xindai.api.openapi import responses
 from xindai.api.schemas import ReviewIn, StaffIn, StaffLoginIn
 from xindai.origination.journey import OriginationService
 from xindai.security import audit
-from xindai.security.pii import mask_id, mask_phone
-from xindai.security.rbac import can_read_pii
 from xindai.security.staff import StaffService
-from xindai.store.models import Borrower
-from xindai.store.models_origination import Application
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin 管理后台"])
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
@@ -48,35 +43,6 @@ def login(body: StaffLoginIn, request: Request) -> dict[str, Any]:
 
 
 @router.get(
-    "/applications",
-    response_model=list[views.Application],
-    responses=responses(403),
-    summary="Applications, e.g. the review queue / 申请列表",
-)
-def applications(
-    staff: Annotated[Staff, permitted("applications.read")],
-    request: Request,
-    status: Annotated[
-        str,
-        Query(
-            max_length=16,
-            description="the applications in this status (at most 200, oldest first)",
-            json_schema_extra={"enum": list(views.APPLICATION_STATUSES)},
-        ),
-    ] = "review",
-) -> list[dict[str, Any]]:
-    p = platform(request)
-    with p.sessions() as session:
-        rows = session.scalars(
-            select(Application)
-            .where(Application.status == status)
-            .order_by(Application.created_at)
-            .limit(200)
-        ).all()
-        return [OriginationService.application_view(r) for r in rows]
-
-
-@router.get(
     "/applications/{application_id}/decisions",
     response_model=views_admin.Explanation,
     responses=responses(403, 404),
@@ -89,7 +55,12 @@ def decisions(
 ) -> dict[str, Any]:
     """The engine's decision (inputs as at decision time, rules fired, score, PD, grade,
     price and limit, reasons, versions, timings) and any reviewer's or credit line's after it;
-    the same as `xindai risk explain`."""
+    the same as `xindai risk explain`. An agent's own channel's applicants only (else 404)."""
+    from xindai.api.admin_applications import visible_application
+    from xindai.api.listing import reading
+
+    with reading(request) as session:
+        visible_application(session, staff, application_id)
     return platform(request).decisions.explain(application_id)
 
 
@@ -168,60 +139,6 @@ def cancel_payout(
     application_id: PathId, staff: Annotated[Staff, permitted(PAYOUTS)], request: Request
 ) -> dict[str, Any]:
     return _payout_action(application_id, staff, request, "cancel")
-
-
-@router.get(
-    "/loans/{loan_id}",
-    response_model=views.Loan,
-    responses=responses(403, 404),
-    summary="A loan / 借据",
-)
-def loan(
-    loan_id: PathId, staff: Annotated[Staff, permitted("loans.read")], request: Request
-) -> dict[str, Any]:
-    p = platform(request)
-    with p.sessions() as session:
-        return OriginationService(p).loan_view(session, loan_id)
-
-
-@router.get(
-    "/borrowers/{borrower_id}",
-    response_model=views_admin.BorrowerAsStaff,
-    responses=responses(403, 404),
-    summary="A borrower (masked unless permitted) / 借款人",
-)
-def borrower(
-    borrower_id: PathId, staff: Annotated[Staff, permitted("borrowers.read")], request: Request
-) -> dict[str, Any]:
-    p = platform(request)
-    with p.sessions() as session:
-        row = session.get(Borrower, borrower_id)
-        if row is None:
-            from xindai.store.repository import NotFound
-
-            raise NotFound("borrower not found", "借款人不存在")
-        phone = p.cipher.decrypt("phone", row.mobile_enc) if row.mobile_enc else ""
-        id_number = p.cipher.decrypt("id_number", row.id_number_enc) if row.id_number_enc else ""
-        name = p.cipher.decrypt("name", row.name_enc) if row.name_enc else ""
-    full = can_read_pii(staff.permissions)
-    with p.sessions.begin() as session:
-        audit.record(
-            session,
-            actor=staff.username,
-            action="borrower.view",
-            resource="borrower",
-            resource_id=borrower_id,
-            ip=client_ip(request),
-            after={"unmasked": full},
-            at=p.clock(),
-        )
-    return {
-        "id": borrower_id,
-        "name": name if full else row.display_name,
-        "phone": phone if full else mask_phone(phone),
-        "id_number": id_number if full else (mask_id(id_number) if id_number else ""),
-        "kyc_status": row.kyc_status,
-    }
 
 
 @router.post(

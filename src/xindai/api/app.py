@@ -14,9 +14,15 @@ from starlette.concurrency import run_in_threadpool
 from xindai import __version__
 from xindai.api import (
     admin,
+    admin_applications,
     admin_blacklist,
+    admin_borrowers,
+    admin_cob,
     admin_credit,
+    admin_lists,
+    admin_loans,
     admin_me,
+    admin_overview,
     admin_payments,
     admin_products,
     admin_reconcile,
@@ -133,9 +139,15 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         borrower_review,
         admin_payments,
         admin_me,
+        admin_borrowers,
+        admin_applications,
+        admin_loans,
+        admin_lists,
+        admin_overview,
         admin_servicing,
         admin_products,
         admin_reconcile,
+        admin_cob,
     ):
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply
         app.include_router(module.router)

@@ -23,8 +23,9 @@ A list route, in full:
             return params.answer(render(session, rows), total)
 
     @router.get("/loans/export", response_class=FileResponse, responses=EXPORT_RESPONSES)
-    def export(staff: Annotated[Staff, permitted("loans.read", "reports.export")], ...):
-        return export_xlsx(request, staff, listing=LOANS, stmt=stmt, sort=sort,
+    def export(staff: Annotated[Staff, permitted("loans.read", "reports.export")],
+               params: Annotated[ListParams, LOANS.params(paged=False)], ...):
+        return export_xlsx(request, staff, listing=LOANS, stmt=stmt, params=params,
                            render=render, columns=COLUMNS, title="借据",
                            filters={"status": status})
 
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -156,42 +158,30 @@ class Listing:
     def sort_choices(self) -> list[str]:
         return [*self.sortable, *(f"-{field}" for field in self.sortable)]
 
-    def params(self) -> Any:
+    def params(self, *, paged: bool = True) -> Any:
         """The dependency that reads `page`, `page_size`, `sort` (and `q`) into `ListParams`;
-        an unknown sort field, a page below 1 or a size over 100 is a 422."""
-        choices = self.sort_choices
-        parameters = [
-            inspect.Parameter(
-                "page",
-                inspect.Parameter.KEYWORD_ONLY,
-                default=1,
-                annotation=Annotated[
-                    WholeNumber, Query(ge=1, le=MAX_PAGE, description="page number, from 1")
-                ],
-            ),
-            inspect.Parameter(
-                "page_size",
-                inspect.Parameter.KEYWORD_ONLY,
-                default=DEFAULT_PAGE_SIZE,
-                annotation=Annotated[
-                    WholeNumber, Query(ge=1, le=MAX_PAGE_SIZE, description="rows per page")
-                ],
-            ),
-            inspect.Parameter(
-                "sort",
-                inspect.Parameter.KEYWORD_ONLY,
-                default=self.default_sort,
-                annotation=Annotated[
-                    str,
-                    Query(
-                        max_length=64,
-                        pattern=f"^-?({'|'.join(self.sortable)})$",
-                        description="a sortable field; `-` before it sorts descending",
-                        json_schema_extra={"enum": choices},
-                    ),
-                ],
-            ),
-        ]
+        an unknown sort field, a page below 1 or a size over 100 is a 422. `paged=False`
+        (an export): only `sort` and `q`."""
+        parameters = [self._sort_parameter()]
+        if paged:
+            parameters[:0] = [
+                inspect.Parameter(
+                    "page",
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=1,
+                    annotation=Annotated[
+                        WholeNumber, Query(ge=1, le=MAX_PAGE, description="page number, from 1")
+                    ],
+                ),
+                inspect.Parameter(
+                    "page_size",
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=DEFAULT_PAGE_SIZE,
+                    annotation=Annotated[
+                        WholeNumber, Query(ge=1, le=MAX_PAGE_SIZE, description="rows per page")
+                    ],
+                ),
+            ]
         if self.search is not None:
             parameters.append(
                 inspect.Parameter(
@@ -206,20 +196,18 @@ class Listing:
 
         def read(**given: Any) -> ListParams:
             return ListParams(
-                page=int(given["page"]),
-                page_size=int(given["page_size"]),
+                page=int(given.get("page", 1)),
+                page_size=int(given.get("page_size", DEFAULT_PAGE_SIZE)),
                 sort=str(given["sort"]),
                 q=given.get("q"),
             )
 
         read.__signature__ = inspect.Signature(parameters, return_annotation=ListParams)  # type: ignore[attr-defined]
-        read.__name__ = f"{self.name}_list_params"
+        read.__name__ = f"{self.name}_{'list' if paged else 'export'}_params"
         return Depends(read)
 
-    def sort_params(self) -> Any:
-        """The dependency of an export: only `sort` (an export has no page), as a string."""
-        choices = self.sort_choices
-        parameter = inspect.Parameter(
+    def _sort_parameter(self) -> inspect.Parameter:
+        return inspect.Parameter(
             "sort",
             inspect.Parameter.KEYWORD_ONLY,
             default=self.default_sort,
@@ -229,17 +217,10 @@ class Listing:
                     max_length=64,
                     pattern=f"^-?({'|'.join(self.sortable)})$",
                     description="a sortable field; `-` before it sorts descending",
-                    json_schema_extra={"enum": choices},
+                    json_schema_extra={"enum": self.sort_choices},
                 ),
             ],
         )
-
-        def read(sort: str) -> str:
-            return sort
-
-        read.__signature__ = inspect.Signature([parameter], return_annotation=str)  # type: ignore[attr-defined]
-        read.__name__ = f"{self.name}_export_sort"
-        return Depends(read)
 
     def ordered(self, stmt: Select[Any], sort: str) -> Select[Any]:
         """`stmt` ordered by `sort` (a field of `sortable`, `-` for descending), then by the
@@ -318,6 +299,8 @@ def _cell(kind: CellKind, value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, bool):
         return "是" if value else "否"
     return str(value)
@@ -370,14 +353,14 @@ def export_xlsx(
     *,
     listing: Listing,
     stmt: Select[Any],
-    sort: str,
+    params: ListParams,
     render: Callable[[Session, Sequence[Any]], list[dict[str, Any]]],
     columns: Sequence[Column],
     filters: Mapping[str, Any],
     title: str,
     counted: Select[Any] | None = None,
 ) -> FileResponse:
-    """The rows `stmt` selects (sorted by `sort`, at most `MAX_EXPORT_ROWS`, else 400
+    """The rows `stmt` selects (sorted by `params.sort`, at most `MAX_EXPORT_ROWS`, else 400
     EXPORT_TOO_LARGE) rendered by `render(session, rows)` — the screen's own rendering,
     masks included —
     as an xlsx file headed in zh-CN, sent as a file and deleted after; the export is audited
@@ -394,7 +377,7 @@ def export_xlsx(
 
             def batches() -> Iterator[list[dict[str, Any]]]:
                 result = session.execute(
-                    listing.ordered(stmt, sort).limit(MAX_EXPORT_ROWS),
+                    listing.ordered(stmt, params.sort).limit(MAX_EXPORT_ROWS),
                     execution_options={"yield_per": _EXPORT_BATCH},
                 )
                 for chunk in result.partitions(_EXPORT_BATCH):
@@ -408,7 +391,11 @@ def export_xlsx(
                 action="export",
                 resource=listing.name,
                 ip=client_ip(request),
-                after={"filters": _filters_json(filters), "sort": sort, "rows": written},
+                after={
+                    "filters": _filters_json({**filters, "q": params.query}),
+                    "sort": params.sort,
+                    "rows": written,
+                },
                 at=p.clock(),
             )
     except BaseException:

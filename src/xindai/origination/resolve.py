@@ -92,6 +92,13 @@ class PaymentResolver:
             self._card(card_id, report)
         return report
 
+    def resolve_one(self, kind: str, request_ref: str) -> ResolveReport:
+        """Ask the channel about one request (`kind` payout, withholding or refund) now,
+        however recent, and apply its answer as `resolve` does."""
+        report = ResolveReport()
+        self._transfer(kind, request_ref, report)
+        return report
+
     def _transfer(self, kind: str, request_ref: str, report: ResolveReport) -> None:
         try:
             transfer = self.p.providers.payment.query(request_ref)
