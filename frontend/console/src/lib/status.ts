@@ -4,15 +4,15 @@ export type TagType = "primary" | "success" | "warning" | "danger" | "info";
 
 const GROUPS: Record<TagType, string[]> = {
   // in force, running normally
-  primary: ["active", "current", "approved", "open", "claimed", "verified", "live", "champion", "enabled", "running", "in_progress", "draft_approved"],
+  primary: ["active", "current", "approved", "open", "claimed", "verified", "live", "champion", "running"],
   // done well
-  success: ["settled", "paid", "disbursed", "succeeded", "success", "done", "refunded", "confirmed", "sent", "delivered", "closed_ok", "balanced", "completed", "signed", "promoted", "approve"],
+  success: ["settled", "paid", "disbursed", "succeeded", "done", "refunded", "confirmed", "sent", "signed", "approve", "balanced"],
   // waiting for someone
-  warning: ["review", "pending", "deciding", "requested", "disbursing", "refunding", "queued", "waiting", "info_requested", "partially_paid", "draft", "challenger", "scheduled", "more_info", "due"],
+  warning: ["review", "pending", "deciding", "requested", "disbursing", "refunding", "queued", "more_info", "due", "partial", "draft", "challenger"],
   // went wrong
-  danger: ["overdue", "rejected", "payout_failed", "failed", "error", "reject", "blocked", "frozen", "break", "unbalanced", "locked", "delinquent"],
+  danger: ["overdue", "rejected", "payout_failed", "failed", "reject", "frozen", "unbalanced"],
   // over, no longer in force
-  info: ["written_off", "cancelled", "expired", "removed", "closed", "inactive", "retired", "sold", "superseded", "released", "none", "disabled", "archived"],
+  info: ["written_off", "sold", "cancelled", "expired", "removed", "closed", "withdrawn", "retired", "none", "inactive"],
 };
 
 const TYPE_OF = new Map<string, TagType>(
