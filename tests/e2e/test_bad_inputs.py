@@ -558,15 +558,24 @@ def test_personal_data_is_masked_unless_the_role_needs_it(stack: Stack) -> None:
             assert id_number not in (row.id_number_enc or "")
     finally:
         engine.dispose()
-    full = ok(
-        stack.api.get(f"/api/v1/admin/borrowers/{borrower_id}", headers=staff_token(stack))
-    )  # risk: checks the person
-    assert full["phone"] == "13700000071" and full["id_number"] == id_number
-    masked = ok(
-        stack.api.get(f"/api/v1/admin/borrowers/{borrower_id}", headers=staff_token(stack, "ops"))
-    )  # operations: masked
-    assert masked["phone"] == "137****0071" and masked["name"] == "张*"
-    assert masked["id_number"] == id_number[:6] + "********" + id_number[-4:]
+    path = f"/api/v1/admin/borrowers/{borrower_id}"
+    for user in ("reviewer", "ops"):  # masked on every screen, whoever looks
+        masked = ok(stack.api.get(path, headers=staff_token(stack, user)))["borrower"]
+        assert masked["phone"] == "137****0071" and masked["name"] == "张*"
+        assert masked["id_number"] == id_number[:6] + "********" + id_number[-4:]
+    reveal = f"{path}/reveal"  # risk checks the person: one value at a time, audited
+    risk = staff_token(stack)
+    assert ok(stack.api.post(reveal, headers=risk, json={"field": "phone"}))["value"] == (
+        "13700000071"
+    )
+    assert ok(stack.api.post(reveal, headers=risk, json={"field": "id_number"}))["value"] == (
+        id_number
+    )
+    error(
+        stack.api.post(reveal, headers=staff_token(stack, "ops"), json={"field": "phone"}),
+        403,
+        "PERMISSION_DENIED",
+    )
     error(
         stack.api.get(
             f"/api/v1/admin/borrowers/{borrower_id}", headers=staff_token(stack, "finance")

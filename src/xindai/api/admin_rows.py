@@ -205,7 +205,7 @@ def contact_rows(cipher: PiiCipher, contacts: Sequence[Contact]) -> list[dict[st
             "seq": c.seq,
             "relation": c.relation,
             "name": masked.name(c.name_enc),
-            "phone": mask_phone(cipher.decrypt("contact_phone", c.phone_enc)),
+            "phone": mask_phone(cipher.decrypt("phone", c.phone_enc)),
         }
         for c in contacts
     ]

@@ -239,8 +239,8 @@ def build_console_book(
                     k,
                     seq,
                     cipher.encrypt("name", name_of(k + seq)),
-                    cipher.encrypt("contact_phone", phone),
-                    cipher.lookup_hash("contact_phone", phone),
+                    cipher.encrypt("phone", phone),
+                    cipher.lookup_hash("phone", phone),
                     relation,
                 )
 
