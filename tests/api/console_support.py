@@ -168,7 +168,12 @@ def console_fixture(
     )
     url = next(databases)
     try:
-        settings = Settings(data_dir=folder, database_url=url, provider_secret="console-secret")
+        settings = Settings(
+            data_dir=folder,
+            database_url=url,
+            provider_secret="console-secret",
+            providers_url="http://127.0.0.1:9",  # no provider: these tests need none
+        )
         with override_settings(settings):
             migrate.upgrade(url)
             platform = Platform.from_settings(settings)
