@@ -10,6 +10,7 @@ Use it with `from tests.api.lists_support import lists_fixture  # noqa: F401`.
 
 from __future__ import annotations
 
+import threading
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -136,8 +137,11 @@ def lists_fixture(
         with override_settings(Settings(data_dir=folder, database_url=url)):
             platform = build_lists_platform(url, folder)
             app = create_app(platform)
+            before = set(threading.enumerate())
             with TestClient(app, raise_server_exceptions=False) as client:
                 yield Lists(app, client, url, request.param)
+            for thread in set(threading.enumerate()) - before:  # e.g. a close of business
+                thread.join(timeout=120)  # a route started: it ends before the database does
             platform.sessions.kw["bind"].dispose()
     finally:
         if admin is not None:
