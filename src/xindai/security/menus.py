@@ -49,6 +49,9 @@ class Menu:
 
 APPROVERS = (
     "loans.waive.approve",
+    "loans.defer.approve",
+    "loans.extend.approve",
+    "loans.refund.approve",
     "loans.restructure.approve",
     "loans.write_off.approve",
     "loans.sale.approve",
@@ -122,7 +125,7 @@ MENUS: Sequence[Menu] = (
         "SMS",
         "/sms",
         "Message",
-        ("templates.approve", "marketing.manage"),
+        ("templates.edit", "templates.approve", "sms.read", "marketing.manage"),
     ),
     Menu(
         "finance",
