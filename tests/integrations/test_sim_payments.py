@@ -100,6 +100,27 @@ def test_withholding(providers: HttpProviders, receiver: CallbackReceiver) -> No
     assert providers.payment.query(ok).kind is TransferKind.WITHHOLD
 
 
+def test_a_short_account_fails_withholdings_until_it_is_funded(
+    sim: SimulatorProcess, providers: HttpProviders, receiver: CallbackReceiver
+) -> None:
+    card = make_card_number("short-of-money")
+    shown = sim.control.payment_control(short_cards=[card])
+    assert shown["short_cards"] >= 1  # a count: the card numbers are not echoed
+    short, payout, funded = new_ref("WH"), new_ref(), new_ref("WH")
+    providers.payment.withhold(short, card, 50_000, receiver.url)
+    providers.payment.payout(payout, "张三", card, 50_000, receiver.url)  # payouts still go
+    events = {e.request_ref: e for e in map(verified, receiver.wait_for(2))}
+    assert (events[short].event, events[short].reason) == (
+        CallbackEventType.WITHHOLD_FAILED,
+        "insufficient_balance",
+    )
+    assert events[payout].event is CallbackEventType.PAYOUT_SUCCEEDED
+    sim.control.payment_control(funded_cards=[card])
+    providers.payment.withhold(funded, card, 50_000, receiver.url)
+    event = verified(receiver.wait_for(3)[2])
+    assert (event.request_ref, event.event) == (funded, CallbackEventType.WITHHOLD_SUCCEEDED)
+
+
 def test_a_repeated_request_ref_pays_once(
     sim: SimulatorProcess, providers: HttpProviders, receiver: CallbackReceiver
 ) -> None:

@@ -47,7 +47,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(payments.app, name="payments")
 app.add_typer(sim.app, name="sim")
 app.add_typer(staff.app, name="staff")
-app.command(name="demo")(demo.demo)
+app.add_typer(demo.app, name="demo")
 app.command(name="serve")(serve.serve)
 
 

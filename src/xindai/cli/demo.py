@@ -1,11 +1,14 @@
-"""`xindai demo`: the platform's main job for a first look — a small lender's first weeks
-on a fresh embedded database, then the portfolio by bucket and the trial balance."""
+"""`xindai demo …`: the demo lender served with one command (`start`: months of business
+built through the real services and the simulators, then the simulators and the server
+until Ctrl+C), building it alone (`build`), and the first-look portfolio (`portfolio`: a
+small lender's first weeks, then the portfolio by bucket and the trial balance)."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,7 +18,10 @@ from rich.table import Table
 from xindai.cli.calc import reloan_json
 from xindai.cli.ledger import trial_balance_table
 from xindai.cli.render import progress_bar, schedule_table, xindai_command
+from xindai.dates import parse_date
 from xindai.demo import build_demo_portfolio, portfolio_by_bucket
+from xindai.demo.build import DemoBuilt
+from xindai.demo.lender import Counts, DemoSize
 from xindai.ledger.reports import trial_balance
 from xindai.money import format_yuan
 from xindai.products import annualised_cost
@@ -27,8 +33,178 @@ from xindai.store import migrate
 from xindai.store import repository as repo
 from xindai.store.db import make_engine, session_factory
 
+if TYPE_CHECKING:
+    from xindai.demo.stack import DemoStack as DemoStackType
 
-def demo(
+
+app = typer.Typer(help="The demo lender / 演示", no_args_is_help=True)
+
+Months = Annotated[int, typer.Option(min=1, max=36, help="Months of business / 运营月数")]
+Loans = Annotated[
+    int, typer.Option(min=10, help="About how many loans (the strategy decides) / 约放款笔数")
+]
+Seed = Annotated[int, typer.Option(help="Seed of the synthetic market / 随机种子")]
+End = Annotated[
+    str | None,
+    typer.Option(help="Business date at the end, YYYY-MM-DD (default: today) / 截止营业日"),
+]
+BuildWorkers = Annotated[
+    int,
+    typer.Option(
+        "--build-workers",
+        min=-1,
+        help="Processes for the borrowers' side of each day (0: none, deterministic to the "
+        "record; -1: one per CPU, at most 2) / 构建进程数",
+    ),
+]
+
+
+def _size_given(context: typer.Context, *names: str) -> bool:
+    """Whether any of the options `names` was given on the command line."""
+    sources = (context.get_parameter_source(name) for name in names)
+    return any(source is not None and source.name == "COMMANDLINE" for source in sources)
+
+
+@app.command("start")
+def start(
+    context: typer.Context,
+    months: Months = 6,
+    loans: Loans = 2000,
+    seed: Seed = 7,
+    end: End = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Build the demo afresh / 重新构建")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Loopback address only / 仅本机")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The platform's port (0: any free one)")] = 8000,
+    sim_port: Annotated[int, typer.Option(help="The simulators' port (0: any free one)")] = 8700,
+    build_workers: BuildWorkers = -1,
+    workers: Annotated[int, typer.Option(min=1, help="Server worker processes / 服务进程数")] = 1,
+) -> None:
+    """Start the demo lender: build it if there is no complete one (months of business
+    through the real services and the simulators), then serve the console, the borrower app
+    and the API on loopback with one login per role, until Ctrl+C (一键启动演示平台)."""
+    from xindai.demo.stack import DemoStack, DemoStart, needs_build, refuse_beyond_loopback
+
+    refuse_beyond_loopback(host)
+    options = DemoStart(
+        data_dir=Path(get_settings().data_dir),
+        size=DemoSize(months, loans, seed),
+        end=parse_date(end, field="--end") if end else None,
+        rebuild=rebuild,
+        host=host,
+        port=port,
+        sim_port=sim_port,
+        build_workers=_default_workers() if build_workers < 0 else build_workers,
+        serve_workers=workers,
+        size_given=_size_given(context, "months", "loans", "seed", "end"),
+    )
+    console = Console()
+    stack = DemoStack(options, log=console.print)
+    started = time.monotonic()
+    try:
+        stack.start_simulators()
+        build, found, why = needs_build(options)
+        if build:
+            console.print(f"[bold]演示数据 Building the demo lender[/bold] ({why}): "
+                          f"{months} months, about {loans} loans …")  # fmt: skip
+            found = _build_with_progress(console, stack, months)
+        else:
+            console.print(f"演示数据 {why}: {options.database_url.removeprefix('sqlite:///')}")
+        stack.start_server()
+        _print_serving(console, stack, found, time.monotonic() - started)
+        code = stack.wait()
+    finally:
+        console.print("Stopping 停止 …")
+        stack.stop()
+    raise typer.Exit(code)
+
+
+@app.command("build")
+def build(
+    months: Months = 6,
+    loans: Loans = 2000,
+    seed: Seed = 7,
+    end: End = None,
+    build_workers: BuildWorkers = -1,
+) -> None:
+    """Build the demo lender's database afresh (in the data directory's demo/ folder)
+    against a simulator process of its own, and say what it holds (构建演示数据)."""
+    from xindai.demo.stack import DemoStack, DemoStart
+
+    options = DemoStart(
+        data_dir=Path(get_settings().data_dir),
+        size=DemoSize(months, loans, seed),
+        end=parse_date(end, field="--end") if end else None,
+        build_workers=_default_workers() if build_workers < 0 else build_workers,
+    )
+    console = Console()
+    stack = DemoStack(options, log=console.print)
+    try:
+        stack.start_simulators()
+        built = _build_with_progress(console, stack, months)
+    finally:
+        stack.sim.stop()
+    console.print(f"演示数据 {options.database_url.removeprefix('sqlite:///')}: {built.counts}")
+
+
+def _default_workers() -> int:
+    import os
+
+    return min(2, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
+
+
+def _build_with_progress(console: Console, stack: DemoStackType, months: int) -> DemoBuilt:
+    with progress_bar(console, label="[bold]营业日 business days", transient=False) as bar:
+        task = bar.add_task("days", total=months * 31)
+
+        def show(done: int, total: int, counts: Counts) -> None:
+            bar.update(
+                task,
+                completed=done,
+                total=total,
+                description=f"{counts.loans} loans",
+            )
+
+        built = stack.build(show)
+    counts = built.counts
+    console.print(
+        f"  {counts['borrowers']} borrowers 借款人, {counts['applications']} applications "
+        f"申请, {counts['loans']} loans 借据, {built.start} → {built.end}, {built.seconds:.0f} s"
+    )
+    return built
+
+
+def _print_serving(
+    console: Console, stack: DemoStackType, built: DemoBuilt | None, seconds: float
+) -> None:
+    from xindai.demo.staff import DEMO_LOGINS
+
+    base = stack.base_url
+    console.print(Rule(f"Xindai 信贷 demo lender · serving in {seconds:.0f} s · Ctrl+C to stop"))
+    table = Table(show_header=False, box=None)
+    table.add_row("Console 管理后台", f"{base}/admin/")
+    table.add_row("Borrower app 借款人端", f"{base}/app/")
+    table.add_row("API docs 接口文档", f"{base}/docs")
+    table.add_row("SMS outbox 短信", f"{stack.sim.base_url}/sms/outbox")
+    console.print(table)
+    logins = Table(title="演示账号 Demo logins (loopback only / 仅限本机)")
+    logins.add_column("角色 Role")
+    logins.add_column("用户名 Username")
+    logins.add_column("密码 Password")
+    for login in DEMO_LOGINS:
+        logins.add_row(f"{login.role_zh} {login.role}", login.username, login.password)
+    console.print(logins)
+    if built is not None:
+        console.print(
+            f"[dim]{built.counts.get('loans')} loans from {built.start} to {built.end}; "
+            f"business date {built.end}. Server log: "
+            f"{stack.options.folder / 'server.log'}[/dim]"
+        )
+
+
+@app.command("portfolio")
+def portfolio(
     loans: Annotated[int, typer.Option(help="Loans to book / 放款笔数")] = 120,
     weeks: Annotated[int, typer.Option(help="Weeks of business to run / 运行周数")] = 8,
     database: Annotated[
@@ -43,8 +219,9 @@ def demo(
         int, typer.Option(help="Applications to decide (0: none) / 演示决策笔数", min=0)
     ] = 300,
 ) -> None:
-    """Book a demo portfolio, run weeks of close of business with on-time, late and missing
-    payers, and show the portfolio by bucket and the trial balance (演示组合)."""
+    """A first look: book a small portfolio, run weeks of close of business with on-time,
+    late and missing payers, and show the portfolio by bucket and the trial balance
+    (演示组合)."""
     console = Console()
     if database is None:
         path = Path(get_settings().data_dir) / "demo.db"

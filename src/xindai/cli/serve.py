@@ -55,6 +55,14 @@ def serve(
             "administrator's password (demo / tests)",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes (each its own engine and platform) / 工作进程数",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the borrower and admin APIs (OpenAPI at /docs) on the configured database.
 
@@ -69,12 +77,7 @@ def serve(
             f"不再接受：命令行参数对本机所有用户可见（ps），"
             f"请设置 {ADMIN_PASSWORD_ENV} 或在提示时输入",
         )
-    import logging
-
-    from xindai.security.pii import PiiRedactingFilter
-
-    for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).addFilter(PiiRedactingFilter())  # no personal data in logs
+    _redact_logs()
 
     from xindai.api.app import create_app
     from xindai.bootstrap import bootstrap
@@ -101,7 +104,26 @@ def serve(
         strategy_name=settings.strategy_name,
     )
     app = create_app(platform)
-    _run(app, host=host, port=port, proxies=proxies)
+    _run(app, host=host, port=port, proxies=proxies, workers=workers)
+
+
+def _redact_logs() -> None:
+    import logging
+
+    from xindai.security.pii import PiiRedactingFilter
+
+    for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(PiiRedactingFilter())  # no personal data in logs
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of `serve --workers N` (uvicorn's factory): its own
+    platform and engine from the settings; the database was migrated and seeded by the
+    parent before any worker started."""
+    from xindai.api.app import create_app
+
+    _redact_logs()
+    return create_app()
 
 
 # ------------------------------------------------------------------ checks before serving
@@ -231,8 +253,35 @@ def base_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _run(app: FastAPI, *, host: str, port: int, proxies: list[str]) -> None:
+def _announce(app: FastAPI, host: str, port: int) -> None:
+    base = base_url(host, port)
+    lines = [f"Xindai is serving at {base} (Ctrl+C to stop)"]
+    lines += [f"  {label:<22} {url}" for label, url in served_urls(app, base)]
+    print("\n".join(lines), flush=True)
+
+
+def _run(app: FastAPI, *, host: str, port: int, proxies: list[str], workers: int = 1) -> None:
     import uvicorn
+
+    if workers > 1:
+        # each worker builds its own platform (engine, caches) from the settings: nothing of
+        # the app's state is shared between processes but the database
+        config = uvicorn.Config(
+            "xindai.cli.serve:worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies,
+        )
+        from uvicorn.supervisors import Multiprocess
+
+        sock = config.bind_socket()
+        _announce(app, host, int(sock.getsockname()[1]))
+        Multiprocess(config, sockets=[sock]).run()
+        return
 
     class AnnouncingServer(uvicorn.Server):
         """Prints the served URLs once the socket listens (uvicorn's own log is quiet)."""
@@ -242,10 +291,7 @@ def _run(app: FastAPI, *, host: str, port: int, proxies: list[str]) -> None:
             if not self.started:
                 return
             bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else port
-            base = base_url(host, int(bound))
-            lines = [f"Xindai is serving at {base} (Ctrl+C to stop)"]
-            lines += [f"  {label:<22} {url}" for label, url in served_urls(app, base)]
-            print("\n".join(lines), flush=True)
+            _announce(app, host, int(bound))
 
     config = uvicorn.Config(
         app,

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import OperationalError as DBAPIOperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from xindai.errors import InvalidValue
@@ -146,7 +147,39 @@ def _sqlite_on_begin(connection: Connection) -> None:
     mode = options.get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
     if mode not in ("IMMEDIATE", "DEFERRED", "EXCLUSIVE"):
         raise ValueError(f"{SQLITE_BEGIN_OPTION} must be IMMEDIATE, DEFERRED or EXCLUSIVE")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    if mode == "DEFERRED" or dbapi_connection is None:
+        connection.exec_driver_sql(f"BEGIN {mode}")
+    else:
+        _begin_for_writing(dbapi_connection, mode)
+
+
+def _begin_for_writing(dbapi_connection: Any, mode: str) -> None:
+    """`BEGIN IMMEDIATE` (or EXCLUSIVE), asking again every few hundred microseconds while
+    another writer holds the lock, for at most the busy timeout.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 … 100 ms between tries: a
+    writer that commits and begins again at once keeps the lock from the others for tens
+    of milliseconds at a time, and concurrent writers convoy behind it."""
+    import sqlite3
+    import time
+
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 0")
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        pause = 0.0002
+        while True:
+            try:
+                cursor.execute(f"BEGIN {mode}")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise DBAPIOperationalError(f"BEGIN {mode}", None, error) from error
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.002)
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
 
 
 @contextmanager

@@ -11,7 +11,9 @@ Deterministic rules the tests and the demo rely on:
 - the next N payouts or withholdings fail when `/_control` `fail_next` says so
   (`forced_failure`); a payout to a card ending in "0000" fails (`account_frozen`), a
   withholding from one fails (`insufficient_balance`); a ref forced through `/_control`
-  gets the forced outcome; others fail at `failure_rate`;
+  gets the forced outcome; a withholding from a card `/_control` `short_cards` lists fails
+  (`insufficient_balance`: its account lacks the money, until `funded_cards` takes it off
+  the list); others fail at `failure_rate`;
 - a request_ref is paid at most once: the same request again answers the first result, the
   same ref with another amount, card or kind is refused (409 idempotency_conflict);
 - a withholding forced through `/_control` `partial` (by reference, or "*" for the next
@@ -81,6 +83,7 @@ class PaymentBehaviour:
     forced: dict[str, str] = field(default_factory=dict)  # request_ref → succeeded | failed
     partial: dict[str, int] = field(default_factory=dict)  # request_ref → fen collected
     fail_next: dict[str, int] = field(default_factory=dict)  # kind → how many fail
+    short_cards: set[str] = field(default_factory=set)  # withholdings from them fail
 
 
 @dataclass
@@ -286,6 +289,8 @@ class PaymentSimulator:
             return TransferStatus.FAILED, "forced_failure"
         if card_number.endswith("0000"):
             return TransferStatus.FAILED, _ALWAYS_FAIL_REASON[kind]
+        if kind is TransferKind.WITHHOLD and card_number in self.behaviour.short_cards:
+            return TransferStatus.FAILED, "insufficient_balance"
         if self.state.chance(self.behaviour.failure_rate):
             return TransferStatus.FAILED, self.state.rng.choice(_FAILURE_REASONS[kind])
         return TransferStatus.SUCCEEDED, None
@@ -406,6 +411,8 @@ class ControlIn(BaseModel):
     partial: dict[str, int] = {}  # request_ref → fen the withholding collects (≥ 1)
     fail_next: dict[Literal["payout", "withhold"], int] = {}  # the next N of a kind fail
     fail_refs: list[str] = []
+    short_cards: list[str] = []  # withholdings from these cards fail until they are funded
+    funded_cards: list[str] = []
 
 
 def create_payment_app(state: SimState, payment: PaymentSimulator) -> FastAPI:
@@ -467,7 +474,9 @@ def create_payment_app(state: SimState, payment: PaymentSimulator) -> FastAPI:
 
     @app.get("/_control")
     async def show_control() -> dict[str, Any]:
-        return asdict(payment.behaviour)
+        shown = asdict(payment.behaviour)
+        shown["short_cards"] = len(payment.behaviour.short_cards)
+        return shown
 
     @app.post("/_control")
     async def control(body: ControlIn) -> dict[str, Any]:
@@ -475,13 +484,19 @@ def create_payment_app(state: SimState, payment: PaymentSimulator) -> FastAPI:
             payment.behaviour = payment.default_behaviour()
         for spec in fields(PaymentBehaviour):
             value = getattr(body, spec.name, None)
-            if spec.name not in ("forced", "partial", "fail_next") and value is not None:
+            if spec.name not in ("forced", "partial", "fail_next", "short_cards") and (
+                value is not None
+            ):
                 setattr(payment.behaviour, spec.name, value)
         payment.behaviour.forced.update(body.force)
         payment.behaviour.partial.update({k: max(1, v) for k, v in body.partial.items()})
         payment.behaviour.fail_next.update({k: max(0, v) for k, v in body.fail_next.items()})
         payment.behaviour.forced.update(dict.fromkeys(body.fail_refs, "failed"))
-        return asdict(payment.behaviour)
+        payment.behaviour.short_cards.update(body.short_cards)
+        payment.behaviour.short_cards.difference_update(body.funded_cards)
+        shown = asdict(payment.behaviour)
+        shown["short_cards"] = len(payment.behaviour.short_cards)  # card numbers stay inside
+        return shown
 
     @app.post("/_replay/{event_id}")
     async def replay(event_id: str) -> dict[str, Any]:

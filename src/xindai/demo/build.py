@@ -1,0 +1,171 @@
+"""Building the demo lender's database, and telling whether one is complete.
+
+`build_demo_lender` migrates a fresh database, seeds it as `xindai serve` would (chart of
+accounts, permissions, products, the live strategy), creates one staff login per role, runs
+`DemoLender` against the simulators, and records what it built in `system_state` under
+`demo_lender` — last, so that a build interrupted half-way is not taken for a complete one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from xindai.bootstrap import bootstrap
+from xindai.dates import add_months
+from xindai.demo.business import DemoLender, ProgressFn
+from xindai.demo.lender import Counts, DemoClock, DemoSize
+from xindai.demo.receiver import PlatformThread
+from xindai.demo.staff import create_demo_staff
+from xindai.demo.workers import PeopleWorkers
+from xindai.integrations.simulators.control import SimulatorControl
+from xindai.integrations.simulators.process import free_port
+from xindai.platform import Platform
+from xindai.security.staff import StaffService
+from xindai.settings import get_settings
+from xindai.store import migrate
+from xindai.store.db import background_checkpoints, make_engine, session_factory
+from xindai.store.models import SystemState
+
+DEMO_KEY = "demo_lender"
+DEMO_CALLBACK_DELAY_MS = 20  # the channel answers quickly while months pass in minutes
+
+
+@dataclass(frozen=True, slots=True)
+class DemoBuilt:
+    """What a complete demo database holds (stored as JSON under `demo_lender`)."""
+
+    months: int
+    loans_target: int
+    seed: int
+    start: str
+    end: str
+    seconds: float
+    counts: dict[str, Any]
+
+    def matches(self, size: DemoSize) -> bool:
+        return (self.months, self.loans_target, self.seed) == (size.months, size.loans, size.seed)
+
+
+def demo_built(database_url: str) -> DemoBuilt | None:
+    """The record of a complete demo in `database_url`, None when there is none (no file,
+    no schema, or a build that did not finish)."""
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        if not path.exists():
+            return None
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine)() as session:
+            value = session.scalar(select(SystemState.value).where(SystemState.key == DEMO_KEY))
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+    if value is None:
+        return None
+    data = json.loads(value)
+    return DemoBuilt(**data)
+
+
+def remove_sqlite(database_url: str) -> None:
+    """Delete a SQLite database file with its write-ahead log (to build afresh)."""
+    if not database_url.startswith("sqlite:///"):
+        return
+    path = Path(database_url.removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def build_demo_lender(
+    database_url: str,
+    *,
+    sim_url: str,
+    sim_secret: str,
+    size: DemoSize,
+    end: date,
+    data_dir: Path,
+    workers: int = 0,
+    progress: ProgressFn | None = None,
+) -> DemoBuilt:
+    """Run `size.months` months of the demo lender's business up to `end` (its business
+    date afterwards) into the fresh database `database_url`, against the simulators at
+    `sim_url` (signed with `sim_secret`); the people's part of each day in `workers`
+    processes (0: in this one, which is deterministic to the record)."""
+    started = time.perf_counter()
+    start = add_months(end, -size.months)
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    sessions = session_factory(engine)
+    port = free_port()
+    settings = get_settings().model_copy(
+        update={
+            "database_url": database_url,
+            "data_dir": data_dir,
+            "providers_url": sim_url,
+            "provider_secret": sim_secret,
+            "public_url": f"http://127.0.0.1:{port}",
+        }
+    )
+    clock = DemoClock(start)
+    platform = Platform.from_settings(settings, sessions=sessions, clock=clock)
+    control = SimulatorControl(sim_url, timeout_s=30)
+    try:
+        control.payment_control(callback_delay_ms=DEMO_CALLBACK_DELAY_MS, failure_rate=0.0)
+        bootstrap(
+            sessions, cipher=platform.cipher, today=start, strategy_name=settings.strategy_name
+        )
+        with sessions.begin() as session:
+            create_demo_staff(session, StaffService(sessions, platform.cipher), clock())
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(background_checkpoints(engine))
+            stack.enter_context(PlatformThread(platform, port=port))
+            people_day = None
+            if workers > 0:
+                people_day = stack.enter_context(
+                    PeopleWorkers(settings.model_dump(), size, start, end, workers)
+                )
+            counts = DemoLender(
+                platform,
+                clock,
+                control,
+                size,
+                start=start,
+                end=end,
+                people_day=people_day,
+                progress=progress,
+            ).run()
+        built = DemoBuilt(
+            months=size.months,
+            loans_target=size.loans,
+            seed=size.seed,
+            start=start.isoformat(),
+            end=end.isoformat(),
+            seconds=round(time.perf_counter() - started, 1),
+            counts=_counts_json(counts),
+        )
+        with sessions.begin() as session:
+            session.merge(SystemState(key=DEMO_KEY, value=json.dumps(asdict(built))))
+        return built
+    finally:
+        control.close()
+        platform.providers.close()
+        engine.dispose()
+
+
+def _counts_json(counts: Counts) -> dict[str, Any]:
+    """The headline counts (system_state values are at most 256 characters)."""
+    return {
+        "borrowers": counts.registrations,
+        "applications": counts.applications,
+        "loans": counts.loans,
+        "built_at": datetime.now().isoformat(timespec="seconds"),
+    }
