@@ -28,6 +28,7 @@ from xindai.api import (
     admin_reconcile,
     admin_review,
     admin_servicing,
+    admin_strategies,
     admin_system,
     borrower,
     borrower_credit,
@@ -150,6 +151,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         admin_reconcile,
         admin_cob,
         admin_system,
+        admin_strategies,
     ):
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply
         app.include_router(module.router)
