@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
 """Bootstrap and run Xindai from a fresh clone with nothing but Python ≥ 3.11.
 
-    python3 dev.py start     install into .venv, then run the platform's demo
-    python3 dev.py test      install into .venv, then lint, type-check and run the test suite
+    python3 dev.py start     install into .venv, build the front end, then build (once) and
+                             serve the demo lender: `xindai demo start` (its options follow)
+    python3 dev.py test      install into .venv, build the front end, then lint, type-check
+                             and run the test suite
     python3 dev.py xindai …  install, then run any `xindai` command
 
-The virtual environment is created in .venv and refreshed when pyproject.toml changes.
+The virtual environment is created in .venv and refreshed when pyproject.toml changes. The
+front end (frontend/, an npm workspace) is installed with `npm ci` when node_modules is
+missing or older than package-lock.json, and built (`npm run build`, into
+src/xindai/web/console/) when the built assets are missing or older than a source under
+frontend/ or one of the Python API sources its generated types come from; without Node.js
+(≥ 20.19) it is skipped with a message (as root on Debian, Debian's nodejs and npm are
+installed).
 
 `test` also needs a PostgreSQL server for the database tests (they run on SQLite and on
 PostgreSQL). It uses XINDAI_TEST_PG_URL, else the local server's socket as user postgres; run
@@ -51,6 +59,93 @@ def ensure_installed() -> None:
     _run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     _run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[dev]")
     STAMP.write_text(digest)
+
+
+FRONTEND = ROOT / "frontend"
+BUILT_CONSOLE = ROOT / "src" / "xindai" / "web" / "console" / "index.html"
+# what the generated API types (frontend/shared/src/api) are made from: the app's routes,
+# views and OpenAPI document, and the console's menu tree with its permissions
+API_SOURCES = (
+    ROOT / "src" / "xindai" / "api",
+    ROOT / "src" / "xindai" / "security" / "menus.py",
+    ROOT / "src" / "xindai" / "security" / "rbac.py",
+)
+FRONTEND_OUTPUTS = {"node_modules", "dist", ".vite", "coverage", "test-results"}
+GENERATED = {"openapi.json", "schema.d.ts", "menus.json", ".build-report.json"}
+
+
+def _newest(*paths: Path, skip: frozenset[str] = frozenset()) -> float:
+    """The newest modification time of the files under `paths` (0 when there are none),
+    not looking into folders named in `skip` nor at generated files."""
+    newest = 0.0
+    for path in paths:
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+            continue
+        if not path.is_dir():
+            continue
+        for folder, folders, files in os.walk(path):
+            folders[:] = [f for f in folders if f not in skip and f != "__pycache__"]
+            for name in files:
+                if name in GENERATED or name.endswith(".pyc"):
+                    continue
+                newest = max(newest, (Path(folder) / name).stat().st_mtime)
+    return newest
+
+
+def _ensure_node() -> str | None:
+    """The npm executable, installing Debian's nodejs and npm as root on Debian when there
+    is none; None (with a message) when the front end cannot be built here."""
+    npm = shutil.which("npm")
+    if npm is not None:
+        return npm
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if is_root and Path("/etc/debian_version").exists() and shutil.which("apt-get"):
+        print("Installing Node.js from Debian's packages …", flush=True)
+        install = ("apt-get", "install", "-y", "-qq", "nodejs", "npm")
+        if _step("apt-get", "update", "-qq") and _step(*install):
+            return shutil.which("npm")
+    print(
+        "Node.js (≥ 20.19, with npm) is not installed: the console and the borrower app are "
+        "not built; the API still serves. Install Node.js and run this again.",
+        flush=True,
+    )
+    return None
+
+
+def ensure_frontend() -> bool:
+    """Install the front end's npm packages and build it when missing or stale; whether the
+    built console is there afterwards."""
+    if not (FRONTEND / "package.json").exists():
+        print("No frontend/package.json yet: skipping the front end (API only).", flush=True)
+        return False
+    lock = FRONTEND / "package-lock.json"
+    installed = FRONTEND / "node_modules" / ".package-lock.json"
+    stale_install = not installed.exists() or (
+        lock.exists() and installed.stat().st_mtime < lock.stat().st_mtime
+    )
+    sources = _newest(FRONTEND, skip=frozenset(FRONTEND_OUTPUTS))
+    sources = max(sources, _newest(*API_SOURCES))
+    stale_build = not BUILT_CONSOLE.exists() or BUILT_CONSOLE.stat().st_mtime < sources
+    if not (stale_install or stale_build):
+        return True
+    npm = _ensure_node()
+    if npm is None:
+        return BUILT_CONSOLE.exists()
+    env = {**os.environ, "XINDAI_PYTHON": str(BIN / "python")}
+    if stale_install:
+        print("Installing the front end's packages (npm ci) …", flush=True)
+        verb = "ci" if lock.exists() else "install"
+        _run_in(FRONTEND, env, npm, verb, "--no-audit", "--no-fund", "--loglevel=error")
+    print("Building the console (npm run build) …", flush=True)
+    _run_in(FRONTEND, env, npm, "run", "build")
+    return True
+
+
+def _run_in(folder: Path, env: dict[str, str], *args: str | Path) -> None:
+    result = subprocess.run([str(a) for a in args], cwd=folder, env=env)
+    if result.returncode:
+        sys.exit(result.returncode)
 
 
 def _pg_reachable(url: str) -> bool:
@@ -153,8 +248,10 @@ def main(argv: list[str]) -> None:
     command = argv[0] if argv else "start"
     ensure_installed()
     if command == "start":
-        _run(BIN / "xindai", "demo", *argv[1:])
+        ensure_frontend()
+        _run(BIN / "xindai", "demo", "start", *argv[1:])
     elif command == "test":
+        ensure_frontend()  # the browser tests drive the built console
         _run(BIN / "ruff", "check", "src", "tests")
         _run(BIN / "mypy")
         ensure_postgresql()
