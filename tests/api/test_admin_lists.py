@@ -447,7 +447,13 @@ def test_repayments_list_transactions_that_move_money(lists: Lists) -> None:
     assert body["total"] > 0 and {r["kind"] for r in body["items"]} == {"repayment"}
     posted = [r["posted_on"] for r in body["items"]]
     assert posted == sorted(posted, reverse=True)
-    cheapest = lists.get("finance", f"{ADMIN}/repayments", sort="amount", page_size=3)
-    amounts = [float(r["amount"]) for r in cheapest["items"]]
-    assert amounts == sorted(amounts)
+    oldest = lists.get("finance", f"{ADMIN}/repayments", sort="posted_on", page_size=30)
+    dates = [(r["posted_on"], r["loan_id"], r["seq"]) for r in oldest["items"]]
+    assert dates == sorted(dates)
+    disbursements = lists.get("finance", f"{ADMIN}/repayments", kind="refund")
+    assert disbursements["total"] == 0  # none in the book
+    refused = lists.client.get(
+        f"{ADMIN}/repayments", headers=lists.auth("finance"), params={"kind": "penalty_accrual"}
+    )
+    assert refused.status_code == 422
     assert all(r["product"] and r["borrower_id"] for r in body["items"])

@@ -54,11 +54,7 @@ READ, EXPORT = "applications.read", "reports.export"
 
 APPLICATIONS = Listing(
     "applications",
-    sortable={
-        "id": Application.id,
-        "created_at": Application.created_at,
-        "amount": Application.amount_fen,
-    },
+    sortable={"id": Application.id, "created_at": Application.created_at},
     default_sort="-id",
     tiebreak=Application.id,
     search="application id, or the applicant's mobile or resident ID number (by their hashes)",

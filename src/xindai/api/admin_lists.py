@@ -69,7 +69,7 @@ def _loan_channel(
 
 PAYOUT_LIST = Listing(
     "payouts",
-    sortable={"id": Payout.id, "created_at": Payout.created_at, "amount": Payout.amount_fen},
+    sortable={"id": Payout.id, "created_at": Payout.created_at},
     default_sort="-id",
     tiebreak=Payout.id,
     search="the request reference, or an application or loan id",
@@ -233,11 +233,7 @@ def query_payout(
 
 WITHHOLDING_LIST = Listing(
     "withholdings",
-    sortable={
-        "created_at": Withholding.created_at,
-        "business_date": Withholding.business_date,
-        "amount": Withholding.amount_fen,
-    },
+    sortable={"created_at": Withholding.created_at, "business_date": Withholding.business_date},
     default_sort="-created_at",
     tiebreak=Withholding.request_ref,
     search="the request reference, or a loan id",
@@ -370,7 +366,7 @@ def export_withholdings(
 
 REPAYMENT_LIST = Listing(
     "repayments",
-    sortable={"posted_on": LoanTransaction.posted_on, "amount": LoanTransaction.amount_fen},
+    sortable={"posted_on": LoanTransaction.posted_on},
     default_sort="-posted_on",
     tiebreak=(LoanTransaction.loan_id, LoanTransaction.seq),
     search="a loan id, or the channel's reference",
@@ -397,7 +393,7 @@ REPAYMENT_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class RepaymentFilters:
-    kind: str | None
+    kind: str
     channel: str | None
     date_from: date | None
     date_to: date | None
@@ -413,13 +409,14 @@ class RepaymentFilters:
 
 def repayment_filters(
     kind: Annotated[
-        str | None,
+        str,
         Query(
             max_length=24,
-            description="one kind; none: every money movement in or back",
+            description="the kind of money movement (repayments by default)",
+            pattern=f"^({'|'.join(views.REPAYMENT_KINDS)})$",
             json_schema_extra={"enum": list(views.REPAYMENT_KINDS)},
         ),
-    ] = None,
+    ] = "repayment",
     channel: Annotated[str | None, Query(max_length=32, description="the loan's")] = None,
     date_from: Annotated[date | None, Query(description="posted on or after")] = None,
     date_to: Annotated[date | None, Query(description="posted on or before")] = None,
@@ -428,8 +425,7 @@ def repayment_filters(
 
 
 def _repayments(staff: Staff, filters: RepaymentFilters, q: str | None) -> Select[Any]:
-    kinds = [filters.kind] if filters.kind else list(views.REPAYMENT_KINDS)
-    conditions: list[Any] = [LoanTransaction.kind.in_(kinds)]
+    conditions: list[Any] = [LoanTransaction.kind == filters.kind]
     conditions += between_days(LoanTransaction.posted_on, filters.date_from, filters.date_to)
     text = search_text(q)
     if text is not None:

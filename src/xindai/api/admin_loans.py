@@ -59,7 +59,6 @@ LOANS = Listing(
         "id": Loan.id,
         "disbursed_on": Loan.disbursed_on,
         "principal": Loan.principal_fen,
-        "principal_outstanding": Loan.principal_outstanding_fen,
         "dpd": Loan.dpd,
         "maturity_date": Loan.maturity_date,
     },

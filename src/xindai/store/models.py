@@ -146,6 +146,9 @@ class Loan(Base):
         Index("ix_loans_product_id", "product_code", "id"),
         Index("ix_loans_bucket_dpd", "bucket", "dpd"),
         Index("ix_loans_disbursed_on", "disbursed_on"),
+        Index("ix_loans_principal", "principal_fen", "id"),  # sorted lists
+        Index("ix_loans_dpd", "dpd", "id"),
+        Index("ix_loans_maturity", "maturity_date", "id"),
         {"postgresql_with": {"fillfactor": 80}},  # close of business updates every open loan
     )
 
@@ -229,7 +232,8 @@ class LoanTransaction(Base):
     __table_args__ = (
         UniqueConstraint("loan_id", "idempotency_key", name="uq_loan_txn_idempotency"),
         Index("ix_loan_txn_posted", "posted_on"),
-        Index("ix_loan_txn_kind_posted", "kind", "posted_on"),  # the repayments list
+        # the repayments list (one kind, by date) and the overview's day of repayments
+        Index("ix_loan_txn_kind_posted_key", "kind", "posted_on", "loan_id", "seq"),
     )
 
 

@@ -224,7 +224,10 @@ class Payout(Base):
     # why it failed: the channel's reason, or never_accepted when the channel has no record
     reason: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_payouts_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_payouts_status_created", "status", "created_at"),
+        Index("ix_payouts_created", "created_at", "id"),  # the console's list by time
+    )
 
 
 class ProviderCallback(Base):
@@ -262,7 +265,9 @@ class Withholding(Base):
     __table_args__ = (
         Index("ix_withholdings_status_created", "status", "created_at"),
         Index("ix_withholdings_loan_day", "loan_id", "business_date", "origin"),
-        Index("ix_withholdings_day", "business_date"),  # the console's list by date
+        # the console's list, by time or business date (the key breaks ties)
+        Index("ix_withholdings_created", "created_at", "request_ref"),
+        Index("ix_withholdings_day_ref", "business_date", "request_ref"),
     )
 
 
