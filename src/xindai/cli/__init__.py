@@ -11,6 +11,7 @@ import typer
 
 from xindai.cli import (
     bench,
+    bench_http,
     calc,
     cob,
     db,
@@ -42,6 +43,7 @@ app.add_typer(risk.app, name="risk")
 app.add_typer(db.app, name="db")
 app.add_typer(cob.app, name="cob")
 bench.app.command("cob")(cob.bench_cob)
+bench.app.command("http")(bench_http.bench_http)
 app.add_typer(loans.app, name="loans")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(payments.app, name="payments")
