@@ -231,3 +231,51 @@ def test_the_channel_statement_uploaded_reconciles_without_a_break(live: Live) -
     )
     assert run["breaks"] == 0 and run["matched"] >= 2, run
     assert run["channel"] == "simpay"
+
+
+def test_an_approved_template_is_registered_and_every_message_is_in_the_outbox(
+    live: Live,
+) -> None:
+    from xindai.messaging.outbox import send_sms
+    from xindai.platform import Platform
+    from xindai.settings import Settings
+
+    from .conftest import SECRET
+
+    journey_loan(live, "13712340104", seed=54)  # its login code went out through the gateway
+    ops, admin = live.staff_auth("ops"), live.staff_auth("admin")
+    sent = ok(live.api.get("/api/v1/admin/sms/outbox?q=13712340104", headers=ops))
+    (login,) = [m for m in sent["items"] if m["origin"] == "login"]
+    assert (login["status"], login["phone_masked"], login["params"]) == (
+        "sent",
+        "137****0104",
+        {"code": "******"},
+    )
+    assert login["message_id"] and "******" in login["text"]
+
+    created = {"username": "ops2", "password": PASSWORD, "role": "operations"}
+    ok(live.api.post("/api/v1/admin/staff", headers=admin, json=created), 201)
+    text = "【信贷】{name}您好，您的借款将于{due_date}到期，应还{amount}元。"
+    body = {"code": "REMINDER_D1", "purpose": "reminder", "text": text}
+    drafted = ok(live.api.post("/api/v1/admin/sms/templates", headers=ops, json=body), 201)
+    path = f"/api/v1/admin/sms/templates/{drafted['id']}/approve"
+    approved = ok(live.api.post(path, headers=live.staff_auth("ops2")))
+    assert approved["status"] == "approved" and approved["registered"] is True
+
+    settings = Settings(
+        database_url=live.database_url,
+        providers_url=live.sim.base_url,
+        provider_secret=SECRET,
+        data_dir=live.log.parent,
+    )
+    platform = Platform.from_settings(settings)
+    params = {"name": "张", "due_date": "2027-01-05", "amount": "1010.00"}
+    receipt = send_sms(platform, "13712340104", "REMINDER_D1", params, origin="reminder")
+    (delivered,) = [
+        m for m in live.sim.control.outbox("13712340104") if m["template_code"] == "REMINDER_D1"
+    ]
+    assert delivered["text"] == "【信贷】张您好，您的借款将于2027-01-05到期，应还1010.00元。"
+    sent = ok(live.api.get("/api/v1/admin/sms/outbox?template_code=REMINDER_D1", headers=ops))
+    (reminder,) = sent["items"]
+    assert (reminder["message_id"], reminder["template_version"]) == (receipt.message_id, 1)
+    assert reminder["text"] == delivered["text"]

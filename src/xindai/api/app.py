@@ -28,6 +28,7 @@ from xindai.api import (
     admin_reconcile,
     admin_review,
     admin_servicing,
+    admin_sms,
     admin_strategies,
     admin_system,
     borrower,
@@ -152,6 +153,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         admin_cob,
         admin_system,
         admin_strategies,
+        admin_sms,
     ):
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply
         app.include_router(module.router)

@@ -225,6 +225,16 @@ class HttpSmsGateway(_HttpAdapter):
         data = self.client.call("GET", _path("/messages/{}", message_id))
         return SmsReceipt(str(data["message_id"]), SmsStatus(data["status"]))
 
+    def register_template(self, code: str, text: str) -> None:
+        """Register a template the lender approved, so that messages may use it (gateways
+        send only templates registered with them)."""
+        self.client.call(
+            "POST",
+            "/templates",
+            payload={"code": code, "text": text},
+            idempotency_key=_new_key(),
+        )
+
 
 def _transfer(data: dict[str, Any]) -> Transfer:
     occurred_at = data.get("occurred_at")

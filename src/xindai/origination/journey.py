@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from xindai.errors import InvalidValue
 from xindai.integrations.errors import ProviderRejected, ProviderUnavailable
+from xindai.messaging.outbox import send_sms
 from xindai.money import format_yuan
 from xindai.origination.agreements import agreement
 from xindai.origination.applications import (
@@ -85,7 +86,7 @@ class OriginationService(RepaymentSteps):
     def send_login_code(self, phone: str, ip: str | None) -> datetime:
         number = normalise_phone(phone)
         issued = self.p.otp.issue("login", number, ip)
-        self.p.providers.sms.send(number, "OTP", {"code": issued.code})
+        send_sms(self.p, number, "OTP", {"code": issued.code}, origin="login")
         return issued.expires_at
 
     def login(

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xindai.errors import InvalidValue, XindaiError
+from xindai.messaging.outbox import send_sms
 from xindai.money import Fen, format_yuan
 from xindai.origination.applications import record_offer
 from xindai.platform import Platform
@@ -379,7 +380,7 @@ class ReviewService:
             return
         try:
             phone = self.p.cipher.decrypt("phone", mobile_enc)
-            self.p.providers.sms.send(phone, "REVIEW_MORE_INFO", {})
+            send_sms(self.p, phone, "REVIEW_MORE_INFO", {}, origin="review")
         except XindaiError as exc:
             _log.warning("review: the more-info SMS was not sent (%s)", exc.code)
 

@@ -9,6 +9,8 @@ failed), all others are delivered.
     POST /messages            {phone, template_code, params} → {message_id, status: sent}
     GET  /messages/{id}       {message_id, status: delivered | failed}
     GET  /outbox?phone=&limit= {messages: [...]}, oldest first (unsigned)
+    POST /templates           {code, text} → {code, status: approved}: the platform
+                              registers a template its operations approved (signed)
     GET  /_templates, POST /_templates {code, text}   list / approve a template
 """
 
@@ -127,6 +129,13 @@ def create_sms_app(state: SimState, sms: SmsSimulator) -> FastAPI:
     async def outbox(phone: str | None = None, limit: int = 100) -> dict[str, Any]:
         found = [m for m in sms.messages if phone is None or m.phone == phone]
         return {"messages": [asdict(m) for m in found[-max(1, limit) :]]}
+
+    @app.post("/templates")
+    async def register(body: TemplateIn) -> dict[str, str]:
+        if not body.code or not body.text.strip():
+            raise SimError(400, "template_invalid", "a template needs a code and a text")
+        sms.templates[body.code] = body.text
+        return {"code": body.code, "status": "approved"}
 
     @app.get("/_templates")
     async def templates() -> dict[str, str]:
