@@ -25,9 +25,8 @@ function files(dir: string): string[] {
  * (keys chosen in a ternary, passed to a helper …). */
 export function usedKeys(root: string, namespaces: string[] = []): Map<string, string> {
   const found = new Map<string, string>();
-  const patterns = namespaces.length
-    ? [...PATTERNS, new RegExp(`["'\`]((?:${namespaces.join("|")})(?:\\.[\\w-]+)+)["'\`]`, "g")]
-    : PATTERNS;
+  const broad = namespaces.length ? new RegExp(`["'\`]((?:${namespaces.join("|")})(?:\\.[\\w-]+)+)["'\`]`, "g") : null;
+  const patterns = broad ? [...PATTERNS, broad] : PATTERNS;
   for (const file of files(root)) {
     const text = readFileSync(file, "utf8");
     for (const pattern of patterns) {
@@ -36,6 +35,8 @@ export function usedKeys(root: string, namespaces: string[] = []): Map<string, s
         // a permission code, not a message: can("loans.read"), permission: "loans.read"
         const before = text.slice(Math.max(0, (match.index ?? 0) - 16), match.index);
         if (/(can\(|permission:\s*)$/.test(before)) continue;
+        // a bound attribute's expression (:data="config.items"), not a key
+        if (pattern === broad && /=$/.test(before)) continue;
         if (!found.has(match[1])) found.set(match[1], file);
       }
     }

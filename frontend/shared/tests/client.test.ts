@@ -18,6 +18,19 @@ describe("the API client", () => {
     expect((error as ApiError).messages["zh-CN"]).toBe("需要动态口令");
     expect((error as ApiError).requestId).toBe("r-1");
   });
+  test("a typed call's error carries the server's code too (TOTP_REQUIRED at sign-in)", async () => {
+    const body = { code: "TOTP_REQUIRED", message: { "zh-CN": "需要动态口令", en: "A one-time code is needed" } };
+    const api = createApi({
+      token: () => null,
+      fetch: async () => new Response(JSON.stringify(body), { status: 401, headers: { "content-type": "application/json", "x-request-id": "r-2" } }),
+    });
+    const error = (await api
+      .unwrap(api.typed.POST("/api/v1/admin/auth/login", { body: { username: "u", password: "p" } }))
+      .catch((e: unknown) => e)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.code).toBe("TOTP_REQUIRED");
+    expect(error.requestId).toBe("r-2");
+  });
   test("a 401 with a token ends the session; without one it does not", async () => {
     let ended = 0;
     let token: string | null = "t";

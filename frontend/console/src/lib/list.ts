@@ -48,6 +48,8 @@ export interface ColumnDef {
   /** Hidden until chosen in 列设置. */
   hidden?: boolean;
   fixed?: "left" | "right";
+  /** Not a field of the row: the page shows it from other fields (a slot or `format`). */
+  virtual?: boolean;
   /** The cell's text from the whole row (instead of the value under `prop`). */
   format?: (row: Record<string, unknown>) => string;
 }

@@ -109,7 +109,11 @@ export function createApi(options: ApiOptions) {
       if (cause instanceof ApiError) throw cause;
       throw new ApiError(0, null);
     }
-    if (!result.response.ok) failed(await errorOf(result.response), Boolean(options.token()));
+    if (!result.response.ok) {
+      // openapi-fetch has read the body already: its parsed `error` is the server's Error
+      const body = result.error && typeof result.error === "object" && "code" in result.error ? (result.error as ErrorBody) : null;
+      failed(new ApiError(result.response.status, body, result.response.headers.get("x-request-id")), Boolean(options.token()));
+    }
     return result.data as T;
   }
 
@@ -117,18 +121,18 @@ export function createApi(options: ApiOptions) {
   async function request<T = unknown>(
     method: string,
     path: string,
-    init: { query?: Query; body?: unknown; headers?: Record<string, string> } = {},
+    init: { query?: Query; body?: unknown; form?: FormData; headers?: Record<string, string> } = {},
   ): Promise<T> {
     const headers: Record<string, string> = { Accept: "application/json", ...init.headers };
     const token = options.token();
     if (token) headers.Authorization = `Bearer ${token}`;
-    if (init.body !== undefined) headers["Content-Type"] = "application/json";
+    if (init.body !== undefined && !init.form) headers["Content-Type"] = "application/json";
     let response: Response;
     try {
       response = await doFetch(`${baseUrl}${path}${queryString(init.query)}`, {
         method,
         headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        body: init.form ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
       });
     } catch {
       throw new ApiError(0, null);

@@ -15,7 +15,6 @@ export const AUDIT_FILTERS: FilterDef[] = [
   { prop: "actor", type: "text", label: "common.operator" },
   { prop: "action", type: "text", label: "audit.action" },
   { prop: "resource", type: "text", label: "audit.resource" },
-  { prop: "resource_id", type: "text", label: "audit.resourceId" },
   { prop: "at", type: "daterange", label: "common.date", from: "date_from", to: "date_to" },
 ];
 
