@@ -5,6 +5,7 @@ process (the API server, the CLI, tests)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -19,7 +20,7 @@ from xindai.security.pii import PiiCipher
 from xindai.servicing.service import LoanService
 from xindai.settings import Settings, get_settings
 from xindai.store import repository as repo
-from xindai.store.db import make_engine, session_factory
+from xindai.store.db import make_engine, session_factory, transaction
 
 if TYPE_CHECKING:
     from xindai.risk.service import DecisionService
@@ -56,8 +57,14 @@ class Platform:
             clock=clock,
         )
 
+    def reads(self) -> AbstractContextManager[Session]:
+        """A read transaction: it must not write, and takes no write lock (SQLite: a deferred
+        BEGIN, which in WAL mode never waits for a writer; PostgreSQL: READ ONLY), so that
+        token checks, quotes and views do not queue behind payments and close of business."""
+        return transaction(self.sessions, read_only=True)
+
     def business_date(self) -> date:
-        with self.sessions() as session:
+        with self.reads() as session:
             return repo.get_business_date(session) or self.clock().date()
 
     @cached_property

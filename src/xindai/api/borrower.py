@@ -87,7 +87,7 @@ def login(body: LoginIn, request: Request) -> dict[str, Any]:
 @router.get("/me", response_model=views.Profile, summary="My profile (masked) / 我的资料")
 def me(borrower_id: BorrowerId, request: Request) -> dict[str, Any]:
     p = platform(request)
-    with p.sessions() as session:
+    with p.reads() as session:
         borrower = session.get(Borrower, borrower_id)
         assert borrower is not None
         phone = p.cipher.decrypt("phone", borrower.mobile_enc or "")

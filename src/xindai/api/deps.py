@@ -59,7 +59,7 @@ def _bearer(request: Request) -> str | None:
 
 def current_borrower(request: Request) -> int:
     p = platform(request)
-    with p.sessions.begin() as session:
+    with p.reads() as session:
         subject = tokens.authenticate(session, _bearer(request), now=p.clock())
     if subject.kind.value != "borrower":
         raise AuthRequired("a borrower session is needed", "需要借款人登录")
@@ -80,7 +80,7 @@ class Staff:
 
 def current_staff(request: Request) -> Staff:
     p = platform(request)
-    with p.sessions.begin() as session:
+    with p.reads() as session:
         subject = tokens.authenticate(session, _bearer(request), now=p.clock())
         if subject.kind.value != "staff":
             raise AuthRequired("a staff session is needed", "需要员工登录")
@@ -124,7 +124,7 @@ def idempotent(
     ).hexdigest()
 
     def stored() -> JSONResponse | None:
-        with p.sessions() as session:
+        with p.reads() as session:
             record = session.get(IdempotencyRecord, scoped)
             if record is None:
                 return None

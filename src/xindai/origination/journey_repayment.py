@@ -60,7 +60,7 @@ class RepaymentSteps(JourneyBase):
             now=time.time(),
         )
         event = CallbackEvent.from_payload(payload)
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             if session.get(ProviderCallback, ("payment", event.event_id)) is not None:
                 return "duplicate"
         try:
@@ -121,7 +121,7 @@ class RepaymentSteps(JourneyBase):
     # ------------------------------------------------------------ repayment
 
     def loans_of(self, borrower_id: int) -> list[dict[str, Any]]:
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             rows = session.scalars(
                 select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id)
             ).all()
@@ -157,7 +157,7 @@ class RepaymentSteps(JourneyBase):
         }
 
     def borrower_loan(self, borrower_id: int, loan_id: int) -> dict[str, Any]:
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             loan = session.get(Loan, loan_id)
             if loan is None or loan.borrower_id != borrower_id:
                 raise _not_found("loan", "贷款")

@@ -1,0 +1,208 @@
+"""The demo lender: a small one (a month, about a hundred loans) built through the real
+services and a real simulator process; its ledger balances and the channel's statements
+agree with the journal; `xindai demo start` reuses it, serves it, and every role's demo
+login works against the server it started; Ctrl+C stops the children."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+
+from xindai.demo.build import DemoBuilt, build_demo_lender, demo_built
+from xindai.demo.lender import DemoSize
+from xindai.demo.people import AGENT_CHANNEL, market
+from xindai.demo.stack import DemoStart, needs_build, refuse_beyond_loopback
+from xindai.demo.staff import DEMO_LOGINS
+from xindai.errors import InvalidValue
+from xindai.integrations.simulators.config import DEFAULT_SECRET, SimulatorConfig
+from xindai.integrations.simulators.control import statement_rows
+from xindai.integrations.simulators.process import SimulatorProcess
+from xindai.ledger.reconcile import reference_breaks
+from xindai.ledger.reports import trial_balance
+from xindai.origination.payments import CHANNEL
+from xindai.security.rbac import ROLES
+from xindai.settings import sqlite_url
+from xindai.store import repository as repo
+from xindai.store.db import make_engine, session_factory
+from xindai.store.models import Borrower, Loan, LoanSnapshot
+
+pytestmark = pytest.mark.e2e
+SIZE = DemoSize(months=1, loans=100, seed=5)
+END = date(2026, 11, 30)
+
+
+@dataclass
+class Demo:
+    data_dir: Path
+    database_url: str
+    sim: SimulatorProcess
+    built: DemoBuilt
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    options = DemoStart(data_dir=data_dir, size=SIZE, end=END)
+    options.folder.mkdir(parents=True)
+    with SimulatorProcess(SimulatorConfig(secret=DEFAULT_SECRET, callback_delay_ms=20)) as sim:
+        built = build_demo_lender(
+            options.database_url,
+            sim_url=sim.base_url,
+            sim_secret=DEFAULT_SECRET,
+            size=SIZE,
+            end=END,
+            data_dir=options.folder,
+        )
+        yield Demo(data_dir, options.database_url, sim, built)
+
+
+def scalar(demo: Demo, sql: str) -> int:
+    engine = make_engine(demo.database_url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text(sql)).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def test_the_market_is_the_same_for_the_same_seed() -> None:
+    first, again, other = market(50, 30, seed=5), market(50, 30, seed=5), market(50, 30, seed=6)
+    assert first == again and first != other
+    assert len({p.phone for p in first}) == len({p.id_number for p in first}) == 50
+    assert {p.channel for p in market(400, 30, seed=5)} >= {AGENT_CHANNEL, "app_store"}
+
+
+def test_a_month_of_business_leaves_every_kind_of_record(demo: Demo) -> None:
+    built = demo.built
+    assert (built.start, built.end) == ("2026-10-30", "2026-11-30")
+    assert built.counts["loans"] >= 60 and built.counts["borrowers"] > built.counts["loans"] / 2
+    engine = make_engine(demo.database_url)
+    try:
+        with session_factory(engine)() as session:
+            assert repo.get_business_date(session) == END
+            statuses = dict(
+                session.execute(select(Loan.status, func.count()).group_by(Loan.status)).all()
+            )
+            channels = set(session.scalars(select(Borrower.channel).distinct()))
+            snapshot_days = session.scalar(
+                select(func.count(func.distinct(LoanSnapshot.business_date)))
+            )
+    finally:
+        engine.dispose()
+    assert statuses.get("active", 0) > 0 and statuses.get("settled", 0) > 0
+    assert AGENT_CHANNEL in channels and len(channels) >= 4
+    assert snapshot_days == 31  # every night's close of business took its snapshot
+    # the live strategy approved, rejected and referred; the reviewers decided
+    assert scalar(demo, "SELECT COUNT(*) FROM decisions WHERE outcome = 'reject'") > 0
+    assert scalar(demo, "SELECT COUNT(*) FROM decisions WHERE path = 'manual_review'") > 0
+    # money through the channel: payouts, collections by the borrower and by 代扣, failures
+    assert scalar(demo, "SELECT COUNT(*) FROM payouts WHERE status = 'succeeded'") >= 60
+    assert scalar(demo, "SELECT COUNT(*) FROM payouts WHERE status = 'failed'") > 0
+    assert (
+        scalar(
+            demo, "SELECT COUNT(*) FROM withholdings WHERE origin = 'auto' AND status = 'succeeded'"
+        )
+        > 0
+    )
+    assert scalar(demo, "SELECT COUNT(*) FROM withholdings WHERE origin = 'borrower'") > 0
+    assert scalar(demo, "SELECT COUNT(*) FROM withholdings WHERE status = 'failed'") > 0
+    assert scalar(demo, "SELECT COUNT(*) FROM withholdings WHERE status = 'requested'") == 0
+    assert scalar(demo, "SELECT COUNT(*) FROM cob_step_runs WHERE step = 'withholding'") == 31
+    assert scalar(demo, "SELECT COUNT(*) FROM approval_requests") > 0  # servicing requests
+    assert scalar(demo, "SELECT COUNT(*) FROM credit_lines") > 0
+    assert scalar(demo, "SELECT COUNT(*) FROM staff_users") == len(ROLES)
+
+
+def test_the_ledger_balances_and_the_channel_agrees_with_the_journal(demo: Demo) -> None:
+    rows = statement_rows(demo.sim.base_url, DEFAULT_SECRET)
+    engine = make_engine(demo.database_url)
+    try:
+        with session_factory(engine)() as session:
+            assert trial_balance(session, END).balanced
+            assert reference_breaks(session, rows, CHANNEL) == []
+    finally:
+        engine.dispose()
+    assert len(rows) >= scalar(demo, "SELECT COUNT(*) FROM payouts WHERE status = 'succeeded'")
+
+
+def test_a_complete_demo_is_reused_and_an_incomplete_one_rebuilt(
+    demo: Demo, tmp_path: Path
+) -> None:
+    found = demo_built(demo.database_url)
+    assert found == demo.built and found.matches(SIZE)
+    options = DemoStart(data_dir=demo.data_dir, size=SIZE)
+    assert needs_build(options)[0] is False
+    assert needs_build(DemoStart(data_dir=demo.data_dir, size=SIZE, rebuild=True))[0] is True
+    other = DemoStart(data_dir=demo.data_dir, size=DemoSize(6, 2000, 5), size_given=True)
+    assert needs_build(other)[0] is True
+    assert needs_build(DemoStart(data_dir=tmp_path))[2] == "no complete demo database yet"
+    assert demo_built(sqlite_url(tmp_path / "missing.db")) is None
+
+
+def test_the_demo_listens_on_loopback_only() -> None:
+    refuse_beyond_loopback("127.0.0.1")
+    with pytest.raises(InvalidValue, match="loopback"):
+        refuse_beyond_loopback("0.0.0.0")
+
+
+def test_demo_start_reuses_the_database_serves_it_and_every_role_signs_in(demo: Demo) -> None:
+    env = {**os.environ, "XINDAI_DATA_DIR": str(demo.data_dir), "COLUMNS": "200"}
+    for name in ("XINDAI_DATABASE_URL", "XINDAI_ADMIN_PASSWORD", "XINDAI_PROVIDERS_URL"):
+        env.pop(name, None)
+    log = demo.data_dir / "start.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from xindai.cli import main; main()", "demo", "start",
+             "--port", "0", "--sim-port", "0"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            base = _wait_for_console_url(process, log)
+            printed = log.read_text()
+            assert "reusing the demo database" in printed and "Building" not in printed
+            for login in DEMO_LOGINS:
+                assert login.username in printed and login.password in printed
+            with httpx.Client(base_url=base, timeout=30) as client:
+                for login in DEMO_LOGINS:
+                    answer = client.post(
+                        "/api/v1/admin/auth/login",
+                        json={"username": login.username, "password": login.password},
+                    )
+                    assert answer.status_code == 200, (login.username, answer.text)
+                    token = answer.json()["token"]
+                    me = client.get(
+                        "/api/v1/admin/me", headers={"Authorization": f"Bearer {token}"}
+                    )
+                    assert me.status_code == 200 and me.json()["role"] == login.role
+                assert client.get("/health").json()["business_date"] == END.isoformat()
+        finally:
+            process.send_signal(signal.SIGINT)
+            code = process.wait(timeout=30)
+    assert code == 0, log.read_text()[-2000:]
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{base}/health", timeout=2)
+
+
+def _wait_for_console_url(process: subprocess.Popen[bytes], log: Path) -> str:
+    import re
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        found = re.search(r"(http://127\.0\.0\.1:\d+)/admin/", log.read_text(errors="replace"))
+        if found and "Demo logins" in log.read_text(errors="replace"):
+            return found.group(1)
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise AssertionError(f"demo start did not serve:\n{log.read_text()[-3000:]}")
