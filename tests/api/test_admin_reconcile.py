@@ -5,8 +5,10 @@ exactly those three breaks, each naming its loan; finance resolves one with a no
 
 from __future__ import annotations
 
+import io
 import uuid
 
+import openpyxl
 from sqlalchemy import select
 
 from xindai.money import format_yuan
@@ -75,6 +77,17 @@ def test_an_upload_finds_the_planted_breaks_and_finance_resolves_them(console: C
     ) == (ref3, "100.00")
     unknown = by_kind["missing_in_journal"]
     assert unknown["loan_id"] is None and unknown["statement_amount"] == "50.00"
+
+    exported = c.client.get(
+        f"/api/v1/admin/reconciliation/breaks/export?run_id={run['id']}&sort=id",
+        headers=c.auth("finance"),
+    )
+    assert exported.status_code == 200, exported.text
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.content)).active
+    table = list(sheet.iter_rows(values_only=True))
+    assert table[0][:5] == ("差异编号", "对账批次", "日期", "渠道", "流水号")
+    assert sorted(row[5] for row in table[1:]) == sorted(by_kind)
+    c.refused("GET", "/reconciliation/breaks/export", "reviewer", 403, "PERMISSION_DENIED")
 
     note = "渠道少付 0.01 元，已联系渠道补款"
     resolved = c.call(

@@ -4,15 +4,26 @@ behind each, resolving a break with a note. Permission `ledger.reconcile`; audit
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from xindai.api import views_reconcile as views
 from xindai.api.deps import PathId, Staff, client_ip, permitted, platform
-from xindai.api.listing import Listing, ListParams, page_of, reading
+from xindai.api.listing import (
+    EXPORT_RESPONSES,
+    Column,
+    Listing,
+    ListParams,
+    export_xlsx,
+    page_of,
+    reading,
+)
 from xindai.api.openapi import responses
 from xindai.api.schemas import WholeNumber
 from xindai.dates import parse_date
@@ -151,16 +162,20 @@ def run(
         return run_view(row, _open_counts(session, [row.id]).get(row.id, 0))
 
 
-@router.get(
-    "/breaks",
-    response_model=page_of(views.ReconciliationBreak),
-    responses=responses(400, 403),
-    summary="Reconciliation breaks / 对账差异",
-)
-def breaks(
-    staff: Annotated[Staff, permitted(PERMISSION)],
-    request: Request,
-    params: Annotated[ListParams, BREAKS.params()],
+@dataclass(frozen=True, slots=True)
+class BreakFilters:
+    status: str | None
+    kind: str | None
+    run_id: int | None
+    channel: str | None
+    date_from: date | None
+    date_to: date | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.__slots__}
+
+
+def break_filters(
     status: Annotated[
         str | None, Query(max_length=16, json_schema_extra={"enum": list(BREAK_STATUSES)})
     ] = None,
@@ -171,27 +186,98 @@ def breaks(
     channel: Annotated[str | None, Query(max_length=32)] = None,
     date_from: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
-) -> dict[str, Any]:
+) -> BreakFilters:
+    return BreakFilters(
+        status,
+        kind,
+        run_id,
+        channel,
+        parse_date(date_from, field="date_from") if date_from else None,
+        parse_date(date_to, field="date_to") if date_to else None,
+    )
+
+
+def _breaks(filters: BreakFilters, reference: str | None) -> Any:
     stmt = select(ReconciliationBreak)
-    if status:
-        stmt = stmt.where(ReconciliationBreak.status == status)
-    if kind:
-        stmt = stmt.where(ReconciliationBreak.kind == kind)
-    if run_id is not None:
-        stmt = stmt.where(ReconciliationBreak.run_id == run_id)
-    if channel:
-        stmt = stmt.where(ReconciliationBreak.channel == channel)
-    if date_from:
-        stmt = stmt.where(ReconciliationBreak.day >= parse_date(date_from, field="date_from"))
-    if date_to:
-        stmt = stmt.where(ReconciliationBreak.day <= parse_date(date_to, field="date_to"))
-    if params.query:
-        stmt = stmt.where(ReconciliationBreak.reference == params.query)
+    for column, value in (
+        (ReconciliationBreak.status, filters.status),
+        (ReconciliationBreak.kind, filters.kind),
+        (ReconciliationBreak.run_id, filters.run_id),
+        (ReconciliationBreak.channel, filters.channel),
+        (ReconciliationBreak.reference, reference),
+    ):
+        if value is not None and value != "":
+            stmt = stmt.where(column == value)
+    if filters.date_from:
+        stmt = stmt.where(ReconciliationBreak.day >= filters.date_from)
+    if filters.date_to:
+        stmt = stmt.where(ReconciliationBreak.day <= filters.date_to)
+    return stmt
+
+
+def _render_breaks(session: Any, rows: Any) -> list[dict[str, Any]]:
+    found = [row for (row,) in rows]
+    loans = loans_of(session, [b.reference for b in found])
+    return [break_view(b, loans.get(b.reference)) for b in found]
+
+
+BREAK_COLUMNS = (
+    Column("id", "差异编号", "int"),
+    Column("run_id", "对账批次", "int"),
+    Column("day", "日期", "date"),
+    Column("channel", "渠道"),
+    Column("reference", "流水号"),
+    Column("kind", "差异类型"),
+    Column("statement_amount", "渠道金额", "yuan"),
+    Column("journal_amount", "账务金额", "yuan"),
+    Column("difference", "差额", "yuan"),
+    Column("loan_id", "借据号", "int"),
+    Column("status", "状态"),
+    Column("resolved_by", "处理人"),
+    Column("resolution_note", "处理说明"),
+)
+
+
+@router.get(
+    "/breaks",
+    response_model=page_of(views.ReconciliationBreak),
+    responses=responses(400, 403),
+    summary="Reconciliation breaks / 对账差异",
+)
+def breaks(
+    staff: Annotated[Staff, permitted(PERMISSION)],
+    request: Request,
+    params: Annotated[ListParams, BREAKS.params()],
+    filters: Annotated[BreakFilters, Depends(break_filters)],
+) -> dict[str, Any]:
     with reading(request) as session:
-        rows, total = BREAKS.page(session, stmt, params)
-        found = [row for (row,) in rows]
-        loans = loans_of(session, [b.reference for b in found])
-        return params.answer([break_view(b, loans.get(b.reference)) for b in found], total)
+        rows, total = BREAKS.page(session, _breaks(filters, params.query), params)
+        return params.answer(_render_breaks(session, rows), total)
+
+
+@router.get(
+    "/breaks/export",
+    response_class=FileResponse,
+    responses=EXPORT_RESPONSES,
+    summary="Reconciliation breaks as an Excel file / 导出对账差异",
+)
+def export_breaks(
+    staff: Annotated[Staff, permitted(PERMISSION, "reports.export")],
+    request: Request,
+    params: Annotated[ListParams, BREAKS.params(paged=False)],
+    filters: Annotated[BreakFilters, Depends(break_filters)],
+) -> FileResponse:
+    return export_xlsx(
+        request,
+        staff,
+        listing=BREAKS,
+        stmt=_breaks(filters, params.query),
+        params=params,
+        render=_render_breaks,
+        columns=BREAK_COLUMNS,
+        filters=filters.as_dict(),
+        title="对账差异",
+    )
 
 
 @router.post(
