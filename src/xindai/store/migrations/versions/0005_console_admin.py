@@ -24,7 +24,7 @@ depends_on: str | Sequence[str] | None = None
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 SIGN = "【信贷】"
 # the messages the platform sends itself, approved from the start (as the simulator has them)
-TEMPLATES = (
+TEMPLATES: tuple[tuple[str, str, str, list[str]], ...] = (
     ("OTP", "verification", SIGN + "您的验证码为{code}，5分钟内有效，请勿告诉他人。", ["code"]),
     (
         "PAYOUT_NOTICE",
