@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from xindai.bootstrap import bootstrap
 from xindai.dates import add_months
 from xindai.demo.business import DemoLender, ProgressFn
+from xindai.demo.desk import DEMO_CALLBACK_DELAY_MS
 from xindai.demo.lender import Counts, DemoClock, DemoSize
 from xindai.demo.receiver import PlatformThread
 from xindai.demo.staff import create_demo_staff
@@ -36,7 +37,6 @@ from xindai.store.db import background_checkpoints, make_engine, session_factory
 from xindai.store.models import SystemState
 
 DEMO_KEY = "demo_lender"
-DEMO_CALLBACK_DELAY_MS = 20  # the channel answers quickly while months pass in minutes
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,9 +75,14 @@ class DemoLender:
             self.clock.now = max(self.clock.now, datetime.combine(day, time(16, 0)))
             self.desk.servicing(day, self.end)
             self.settle()
+            late_payers = (
+                self.desk.late_payers_to_write_off() if day == self.end - timedelta(3) else []
+            )
             if not last:
                 self.clock.now = datetime.combine(day, time(23, 0))
                 run_cob(self.p.sessions, until=day, registry=self.registry)
+            if late_payers:
+                self.desk.write_off_while_collecting(late_payers)
             if offset % 30 == 29 or last:
                 self.desk.credit_lines(day)
             if self.progress is not None:

@@ -29,7 +29,7 @@ from xindai.risk.precredit import run_precredit
 from xindai.risk.review import ReviewService
 from xindai.servicing.transactions import TxnKind
 from xindai.store.models import ApprovalRequest, Loan
-from xindai.store.models_origination import Application, Payout, RefundTask
+from xindai.store.models_origination import Application, BankCard, Payout, RefundTask
 from xindai.store.models_risk import ReviewTask
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 REVIEWER, FINANCE, SERVICE = "reviewer", "finance", "service"
 CALLS_MADE = {"applicant_phone_verified": True, "contact_phone_verified": True}
 SERVICING_DAYS = 21  # servicing requests come in the last three weeks (the approvals inbox)
+DEMO_CALLBACK_DELAY_MS = 20  # how fast the channel answers while the demo runs
 
 
 class StaffDesk:
@@ -199,6 +200,53 @@ class StaffDesk:
             except XindaiError:
                 continue
 
+    def late_payers_to_write_off(self) -> list[tuple[int, int]]:
+        """Two of the deepest overdue loans whose borrowers find the money tonight, just as
+        the risk team asks to write them off; (loan, write-off request). Their cards are
+        funded and the channel answers slowly, so that tonight's 代扣 is still in flight when
+        finance approves the write-off: the money lands on a closed loan, is parked on the
+        borrower's credit balance, and finance refunds it (溢缴款退款)."""
+        with self.p.sessions() as session:
+            rows = session.execute(
+                select(Loan.id, BankCard.card_enc)
+                .join(Application, Application.loan_id == Loan.id)
+                .join(BankCard, BankCard.id == Application.card_id)
+                .where(Loan.status == "overdue", Loan.dpd >= 30)
+                .order_by(Loan.dpd.desc(), Loan.id)
+                .limit(2)
+            ).all()
+        chosen: list[tuple[int, int]] = []
+        for loan_id, card_enc in rows:
+            self._request(
+                TxnKind.WRITE_OFF, loan_id, {}, "逾期超过 30 天，失联，申请核销", REVIEWER
+            )
+            with self.p.sessions() as session:
+                request_id = session.scalar(
+                    select(ApprovalRequest.id).where(
+                        ApprovalRequest.loan_id == loan_id,
+                        ApprovalRequest.status == "pending",
+                        ApprovalRequest.kind == TxnKind.WRITE_OFF.value,
+                    )
+                )
+            if request_id is None:
+                continue
+            card = self.p.cipher.decrypt("card", card_enc)
+            self.control.payment_control(funded_cards=[card])
+            chosen.append((int(loan_id), int(request_id)))
+        if chosen:
+            self.control.payment_control(callback_delay_ms=3000)
+        return chosen
+
+    def write_off_while_collecting(self, chosen: list[tuple[int, int]]) -> None:
+        """Finance approves the write-offs while tonight's collections are in flight."""
+        for _loan_id, request_id in chosen:
+            self.clock.tick(60)
+            try:
+                self.p.loans.decide(request_id, approver=FINANCE, approve=True, note="同意核销")
+            except XindaiError:
+                continue
+        self.control.payment_control(callback_delay_ms=DEMO_CALLBACK_DELAY_MS)
+
     def refund_parked(self) -> None:
         """Finance sends back the money parked on closed loans, but for the newest task."""
         with self.p.sessions() as session:
@@ -222,8 +270,9 @@ class StaffDesk:
         if day < end:
             self._decide_requests(day)
         rng = self._rng("servicing", day)
+        busy = 5 if day == end else 1  # this morning's requests wait in the approvals inbox
         for loan_id, number, penalty in self._penalties(limit=40):
-            if rng.random() < 0.06:
+            if rng.random() < 0.06 * busy:
                 self._request(
                     TxnKind.WAIVER,
                     loan_id,
@@ -232,7 +281,7 @@ class StaffDesk:
                     SERVICE,
                 )
         for loan_id, number, due in self._next_due(day, limit=30):
-            if rng.random() < 0.04:
+            if rng.random() < 0.04 * busy:
                 self._request(
                     TxnKind.DEFERRAL,
                     loan_id,

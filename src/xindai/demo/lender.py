@@ -62,8 +62,8 @@ class DemoSize:
 
     @property
     def people(self) -> int:
-        scale = min(1.0, self.months / 6) ** 0.5  # fewer months: fewer loans per person
-        return max(10, int(round(self.loans / (LOANS_PER_PERSON * scale))))
+        scale = min(1.0, 0.65 + 0.06 * self.months)  # fewer months: fewer loans per person
+        return max(10, int(self.loans / (LOANS_PER_PERSON * scale) + 0.5))
 
 
 @dataclass

@@ -65,10 +65,10 @@ RELATIONS = ("parent", "spouse", "sibling", "friend", "colleague")
 
 # share of a person's loans repaid late / never, by the bureau's profile of them
 _RISK = {
-    "clean": (0.07, 0.015),
-    "thin": (0.12, 0.04),
-    "multi_lender": (0.20, 0.08),
-    "overdue": (0.28, 0.14),
+    "clean": (0.09, 0.025),
+    "thin": (0.14, 0.05),
+    "multi_lender": (0.22, 0.10),
+    "overdue": (0.28, 0.15),
     "serious_overdue": (0.30, 0.30),
 }
 
