@@ -277,6 +277,7 @@ def test_the_pages_used_on_the_move_fit_a_phone(
         page.screenshot(path=shot_path("phone", slug(path)), full_page=True)
         page.click('[data-test="hamburger"]')
         page.wait_for_selector('[data-test="sidebar"]', state="visible", timeout=5_000)
+        page.wait_for_timeout(500)  # the drawer's slide
         page.screenshot(path=shot_path("phone", f"{slug(path)}-menu"))
     finally:
         context.close()

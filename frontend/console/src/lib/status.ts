@@ -8,11 +8,11 @@ const GROUPS: Record<TagType, string[]> = {
   // done well
   success: ["settled", "paid", "disbursed", "succeeded", "done", "refunded", "confirmed", "sent", "signed", "approve", "balanced"],
   // waiting for someone
-  warning: ["review", "pending", "deciding", "requested", "disbursing", "refunding", "queued", "more_info", "due", "partial", "draft", "challenger"],
+  warning: ["review", "pending", "deciding", "requested", "disbursing", "refunding", "queued", "more_info", "due", "partial", "draft", "challenger", "candidate"],
   // went wrong
   danger: ["overdue", "rejected", "payout_failed", "failed", "reject", "frozen", "unbalanced"],
   // over, no longer in force
-  info: ["written_off", "sold", "cancelled", "expired", "removed", "closed", "withdrawn", "retired", "none", "inactive"],
+  info: ["written_off", "sold", "cancelled", "expired", "removed", "closed", "withdrawn", "retired", "previous", "none", "inactive"],
 };
 
 const TYPE_OF = new Map<string, TagType>(
