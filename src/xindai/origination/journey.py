@@ -262,7 +262,7 @@ class OriginationService(RepaymentSteps):
     def start_card(self, borrower_id: int, card_number: str, phone: str) -> dict[str, Any]:
         card = parse_card(card_number)
         number = normalise_phone(phone, field="card phone")
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             borrower = self._borrower(session, borrower_id)
             self._require_kyc(borrower)
             name = self.p.cipher.decrypt("name", borrower.name_enc or "")
@@ -304,7 +304,7 @@ class OriginationService(RepaymentSteps):
             }
 
     def confirm_card(self, borrower_id: int, card_id: int, code: str) -> dict[str, Any]:
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             row = session.get(BankCard, card_id)
             if row is None or row.borrower_id != borrower_id:
                 raise _not_found("card", "银行卡")
@@ -336,7 +336,7 @@ class OriginationService(RepaymentSteps):
     # ------------------------------------------------------------ 6. quote and apply
 
     def quote(self, product_code: str, amount_fen: int, term: int) -> dict[str, Any]:
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             product = active_product(session, product_code)
         schedule = build_schedule(product.schedule_terms(amount_fen, term, self.p.business_date()))
         return {
@@ -362,7 +362,7 @@ class OriginationService(RepaymentSteps):
         offer, manual review, or reject) in one transaction; the credit report is fetched
         (or read from the cache) before, outside the transaction."""
         loan_purpose = parse_purpose(purpose)
-        with self.p.sessions() as session:  # refuse early: no paid bureau query for nothing
+        with self.p.reads() as session:  # refuse early: no paid bureau query for nothing
             borrower = self._borrower(session, borrower_id)
             ready_to_apply(
                 session,
@@ -432,7 +432,7 @@ class OriginationService(RepaymentSteps):
         }
 
     def get_application(self, borrower_id: int | None, application_id: int) -> dict[str, Any]:
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             application = self._application(session, borrower_id, application_id)
             reasons: list[str] = []
             if application.status == "rejected":
@@ -580,7 +580,7 @@ class OriginationService(RepaymentSteps):
             # it may or may not have reached the channel: it stays requested and the resolver
             # (`xindai payments resolve`, close of business) asks the channel until it resolves
             pass
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             found = session.scalars(select(Payout).where(Payout.request_ref == request_ref)).one()
             session.expunge(found)
             return found
@@ -598,7 +598,7 @@ class OriginationService(RepaymentSteps):
             ).status = "payout_failed"
 
     def retry_payout(self, application_id: int) -> Payout:
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             application = self._application(session, None, application_id)
             payouts = session.scalars(
                 select(Payout)
