@@ -41,9 +41,15 @@ DEFAULT_TEST_PG_URL = "postgresql://postgres@/postgres?host=/var/run/postgresql"
 
 
 def _run(*args: str | Path) -> None:
-    result = subprocess.run([str(a) for a in args], cwd=ROOT)
-    if result.returncode:
-        sys.exit(result.returncode)
+    child = subprocess.Popen([str(a) for a in args], cwd=ROOT)
+    while True:
+        try:
+            code = child.wait()
+            break
+        except KeyboardInterrupt:  # Ctrl+C reached the child too: let it stop cleanly
+            continue
+    if code:
+        sys.exit(code)
 
 
 def ensure_installed() -> None:
