@@ -195,12 +195,43 @@ def _print_serving(
     for login in DEMO_LOGINS:
         logins.add_row(f"{login.role_zh} {login.role}", login.username, login.password)
     console.print(logins)
+    phone = _a_borrower_phone(stack.options.database_url)
+    if phone:
+        console.print(
+            f"Borrower app 借款人端: sign in as {phone} (a borrower with an open loan); the "
+            f"SMS code is in the outbox above / 短信验证码见模拟短信发件箱"
+        )
     if built is not None:
         console.print(
             f"[dim]{built.counts.get('loans')} loans from {built.start} to {built.end}; "
             f"business date {built.end}. Server log: "
             f"{stack.options.folder / 'server.log'}[/dim]"
         )
+
+
+def _a_borrower_phone(database_url: str) -> str | None:
+    """The phone of a demo borrower with an open loan (the demo's keys are the development
+    ones), for signing in to the borrower app."""
+    from sqlalchemy import select
+
+    from xindai.security.pii import PiiCipher
+    from xindai.store.models import Borrower, Loan
+
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine)() as session:
+            mobile = session.scalar(
+                select(Borrower.mobile_enc)
+                .join(Loan, Loan.borrower_id == Borrower.id)
+                .where(Loan.status == "active")
+                .order_by(Loan.id.desc())
+                .limit(1)
+            )
+    finally:
+        engine.dispose()
+    if not mobile:
+        return None
+    return PiiCipher(get_settings().key_bytes("pii")).decrypt("phone", mobile)
 
 
 @app.command("portfolio")
