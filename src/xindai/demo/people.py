@@ -118,7 +118,7 @@ class Person:
         if draw < never:
             return Repayment.NEVER, 0
         if draw < never + late:
-            return Repayment.LATE, rng.choice((2, 4, 6, 9, 12, 17, 24, 33, 45, 62))
+            return Repayment.LATE, rng.choice((1, 2, 3, 4, 5, 7, 10, 14, 21, 38))
         if draw < never + late + 0.10:
             return Repayment.EARLY, 0
         return Repayment.ON_TIME, 0
