@@ -84,7 +84,13 @@ def start(
     """Start the demo lender: build it if there is no complete one (months of business
     through the real services and the simulators), then serve the console, the borrower app
     and the API on loopback with one login per role, until Ctrl+C (一键启动演示平台)."""
-    from xindai.demo.stack import DemoStack, DemoStart, needs_build, refuse_beyond_loopback
+    from xindai.demo.stack import (
+        DemoStack,
+        DemoStart,
+        needs_build,
+        refuse_beyond_loopback,
+        refuse_ports_in_use,
+    )
 
     refuse_beyond_loopback(host)
     options = DemoStart(
@@ -99,6 +105,7 @@ def start(
         serve_workers=workers,
         size_given=_size_given(context, "months", "loans", "seed", "end"),
     )
+    refuse_ports_in_use(options)
     console = Console()
     stack = DemoStack(options, log=console.print)
     started = time.monotonic()

@@ -75,6 +75,25 @@ def refuse_beyond_loopback(host: str) -> None:
         )
 
 
+def refuse_ports_in_use(options: DemoStart) -> None:
+    """A port already taken is named before anything starts (0 picks a free one)."""
+    import socket
+
+    for option, port in (("--port", options.port), ("--sim-port", options.sim_port)):
+        if not port:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((options.host, port))
+            except OSError:
+                raise InvalidValue(
+                    option,
+                    port,
+                    "is in use (another server?): choose another port, or 0 for any free one",
+                    "端口已被占用：请换一个端口，或用 0 自动选择",
+                ) from None
+
+
 def needs_build(options: DemoStart) -> tuple[bool, DemoBuilt | None, str]:
     """Whether to build, the complete demo found (if any), and why."""
     found = demo_built(options.database_url)
