@@ -136,6 +136,34 @@ def test_the_ledger_balances_and_the_channel_agrees_with_the_journal(demo: Demo)
     assert len(rows) >= scalar(demo, "SELECT COUNT(*) FROM payouts WHERE status = 'succeeded'")
 
 
+def test_worker_processes_build_the_same_kind_of_lender(tmp_path: Path) -> None:
+    """The people's side of each day split over two processes (what `demo start` does on
+    a machine with two cores): the books still balance and agree with the channel."""
+    url = sqlite_url(tmp_path / "xindai.db")
+    size = DemoSize(months=1, loans=40, seed=9)
+    with SimulatorProcess(SimulatorConfig(secret=DEFAULT_SECRET, callback_delay_ms=20)) as sim:
+        built = build_demo_lender(
+            url,
+            sim_url=sim.base_url,
+            sim_secret=DEFAULT_SECRET,
+            size=size,
+            end=END,
+            data_dir=tmp_path,
+            workers=2,
+        )
+        rows = statement_rows(sim.base_url, DEFAULT_SECRET)
+    assert built.counts["loans"] >= 20
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            assert trial_balance(session, END).balanced
+            assert reference_breaks(session, rows, CHANNEL) == []
+            borrowers = session.scalar(select(func.count()).select_from(Borrower))
+    finally:
+        engine.dispose()
+    assert borrowers == built.counts["borrowers"]  # both shards' newcomers, each once
+
+
 def test_a_complete_demo_is_reused_and_an_incomplete_one_rebuilt(
     demo: Demo, tmp_path: Path
 ) -> None:
