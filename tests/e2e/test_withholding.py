@@ -20,14 +20,8 @@ from .test_payouts import approved, status_of
 pytestmark = pytest.mark.e2e
 
 
-def test_due_installment_is_withheld_at_close_of_business(stack: Stack) -> None:
-    id_number = clean_id(51)
-    auth, card_id = onboard(stack, "13600000001", id_number, valid_sample_card("ABC", 6))
-    application_id = approved(stack, auth, card_id, "INST12", "1500", 3)
-    ok(stack.api.post(f"/api/v1/borrower/applications/{application_id}/sign", headers=auth))
-    view = status_of(stack, auth, application_id, "disbursed")
-    loan = ok(stack.api.get(f"/api/v1/borrower/loans/{view['loan_id']}", headers=auth))
-    first_due = date.fromisoformat(loan["installments"][0]["due_date"])
+def run_cob(stack: Stack, until: date) -> subprocess.CompletedProcess[str]:
+    """`xindai cob run --until … --withholding` as its own process against the stack."""
     env = {
         **os.environ,
         "XINDAI_DATABASE_URL": stack.database_url,
@@ -36,7 +30,7 @@ def test_due_installment_is_withheld_at_close_of_business(stack: Stack) -> None:
         "XINDAI_PUBLIC_URL": stack.base_url,
         "COLUMNS": "200",
     }
-    result = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             "-c",
@@ -44,7 +38,7 @@ def test_due_installment_is_withheld_at_close_of_business(stack: Stack) -> None:
             "cob",
             "run",
             "--until",
-            first_due.isoformat(),
+            until.isoformat(),
             "--withholding",
         ],
         env=env,
@@ -53,6 +47,17 @@ def test_due_installment_is_withheld_at_close_of_business(stack: Stack) -> None:
         timeout=300,
         check=False,
     )
+
+
+def test_due_installment_is_withheld_at_close_of_business(stack: Stack) -> None:
+    id_number = clean_id(51)
+    auth, card_id = onboard(stack, "13600000001", id_number, valid_sample_card("ABC", 6))
+    application_id = approved(stack, auth, card_id, "INST12", "1500", 3)
+    ok(stack.api.post(f"/api/v1/borrower/applications/{application_id}/sign", headers=auth))
+    view = status_of(stack, auth, application_id, "disbursed")
+    loan = ok(stack.api.get(f"/api/v1/borrower/loans/{view['loan_id']}", headers=auth))
+    first_due = date.fromisoformat(loan["installments"][0]["due_date"])
+    result = run_cob(stack, first_due)
     assert result.returncode == 0, result.stdout + result.stderr
 
     def first_paid():
@@ -62,3 +67,63 @@ def test_due_installment_is_withheld_at_close_of_business(stack: Stack) -> None:
     paid = stack.wait_for(first_paid, what="the withholding callback")
     assert paid["status"] == "active" and paid["dpd"] == 0
     assert paid["installments"][1]["status"] == "pending"
+
+
+def test_withholding_request_is_committed_before_the_channel_is_asked(stack: Stack) -> None:
+    """The channel down at close of business: the run fails, but the day's request is in the
+    database (a callback would find it) and its partition is not done; once the channel is
+    back the resumed run asks again with the same reference, which collects once."""
+    from sqlalchemy import text
+
+    from xindai.store.db import make_engine
+
+    auth, card_id = onboard(stack, "13600000002", clean_id(52), valid_sample_card("ABC", 7))
+    application_id = approved(stack, auth, card_id, "INST12", "1500", 3)
+    ok(stack.api.post(f"/api/v1/borrower/applications/{application_id}/sign", headers=auth))
+    loan_id = status_of(stack, auth, application_id, "disbursed")["loan_id"]
+    loan = ok(stack.api.get(f"/api/v1/borrower/loans/{loan_id}", headers=auth))
+    first_due = date.fromisoformat(loan["installments"][0]["due_date"])
+    stack.sim.control.set_faults("pay", error_rate=1.0)
+    try:
+        failed = run_cob(stack, first_due)
+    finally:
+        stack.sim.control.set_faults("pay", error_rate=0.0)
+    assert failed.returncode != 0, failed.stdout
+    engine = make_engine(stack.database_url)
+    try:
+        with engine.connect() as connection:
+            requested = connection.execute(
+                text(
+                    "SELECT request_ref, business_date FROM withholdings"
+                    " WHERE origin = 'auto' AND status = 'requested'"
+                )
+            ).all()
+            days = {str(day) for _, day in requested}
+            steps = (
+                connection.execute(
+                    text(
+                        "SELECT status FROM cob_step_runs"
+                        " WHERE business_date = :d AND step LIKE 'withholding%'"
+                    ),
+                    {"d": min(days) if days else None},
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+    # the day that failed (an earlier loan may be due before this one) kept its requests
+    assert requested and len(days) == 1, requested
+    assert "running" in steps and all(status != "done" for status in steps)
+
+    resumed = run_cob(stack, first_due)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+
+    def first_paid():
+        current = ok(stack.api.get(f"/api/v1/borrower/loans/{loan_id}", headers=auth))
+        return current if current["installments"][0]["status"] == "paid" else None
+
+    stack.wait_for(first_paid, what="the withholding callback")
+    for ref, _ in requested:
+        events = stack.sim.control.events(ref)
+        assert [e["event"] for e in events] == ["withhold.succeeded"], events

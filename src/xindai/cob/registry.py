@@ -44,6 +44,10 @@ class StepContext:
     now: datetime = field(default_factory=clock.now)
     bucket_scheme: BucketScheme = DEFAULT_BUCKET_SCHEME
     indexes: frozenset[str] = frozenset()  # the indexes of cob.tuning that exist
+    # calls to make once the step's transaction committed (e.g. requests to a channel whose
+    # rows must exist before the channel can answer them); the step or partition is done
+    # only when all of them returned
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def params(self) -> dict[str, Any]:

@@ -330,10 +330,14 @@ def _run_step(run: _Run, day: date, step: Step, size: int) -> StepResult:
     started = time.perf_counter()
     if step.run is None or not step.partitioned:
         run.emit(CobProgress(day, step.name, 0, 1))
+        context = run.context(connection, day)
         with _begin(run, connection):
-            _insert(connection, day, step.name, "running", 0)
-            rows = step.run(run.context(connection, day)) if step.run is not None else 0
-            _finish(connection, day, step.name, rows)
+            _claim(connection, day, step.name)
+            rows = step.run(context) if step.run is not None else 0
+            if not context.after_commit:
+                _finish(connection, day, step.name, rows)
+        if context.after_commit:
+            _after_commit(connection, context, day, step.name, rows)
         seconds = time.perf_counter() - started
         run.emit(CobProgress(day, step.name, 1, 1, rows, seconds))
         run.emit(CobProgress(day, step.name, 1, 1, rows, seconds, done=True))
@@ -412,12 +416,38 @@ def _run_partition(
     assert step.run is not None
     started = time.perf_counter()
     key = f"{step.name}/{k}"
+    context = run.context(connection, day, lo=k * size, hi=(k + 1) * size - 1)
     with _begin(run, connection):
         # the partition's row first: a second runner on the same date waits here, then fails
-        _insert(connection, day, key, "running", 0)
-        rows = step.run(run.context(connection, day, lo=k * size, hi=(k + 1) * size - 1))
-        _finish(connection, day, key, rows)
+        _claim(connection, day, key)
+        rows = step.run(context)
+        if not context.after_commit:
+            _finish(connection, day, key, rows)
+    if context.after_commit:
+        _after_commit(connection, context, day, key, rows)
     progress.finished(rows, time.perf_counter() - started)
+
+
+def _claim(connection: Connection, day: date, key: str) -> None:
+    """The progress row of `key`, running: a new one, or the one an attempt left running
+    when its calls after commit failed (a resumed run takes it over)."""
+    connection.execute(
+        _RUNS.delete().where(
+            _RUNS.c.business_date == day, _RUNS.c.step == key, _RUNS.c.status == "running"
+        )
+    )
+    _insert(connection, day, key, "running", 0)
+
+
+def _after_commit(
+    connection: Connection, context: StepContext, day: date, key: str, rows: int
+) -> None:
+    """The step's calls once its rows are committed; `key` done only when all returned (a
+    failure leaves it running, and a resumed run does the partition again)."""
+    for call in context.after_commit:
+        call()
+    with connection.begin():
+        _finish(connection, day, key, rows)
 
 
 def _run_parallel(

@@ -4,12 +4,17 @@ through the payment channel, from the card the loan was paid out to, for what is
 what is already in flight for the loan. The loan is credited when the channel confirms (see
 `journey_repayment.handle_payment_callback` and `payments.Settlement`).
 
-The request reference is random (`payments.new_request_ref`); a rerun of the step finds the
-day's request of the loan and asks the channel again with the same reference, which the
-channel pays once.
+The requests of a partition are committed before the channel is asked (after commit), so a
+callback never meets a request the database does not hold and the write lock is not held
+while the channel answers; the partition is done once every request was sent. The request
+reference is random (`payments.new_request_ref`); a rerun of the step finds the day's
+request of the loan and asks the channel again with the same reference, which the channel
+pays once.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from xindai.cob.registry import StepContext, StepFn, StepRegistry
 from xindai.origination.payments import new_request_ref
@@ -77,8 +82,17 @@ def withholding_step(platform: Platform) -> StepFn:
                     amount=amount,
                 )
             card = ctx.scalar("SELECT card_enc FROM bank_cards WHERE id = :card", card=card_id)
-            number = platform.cipher.decrypt("card", card)
-            platform.providers.payment.withhold(ref, number, amount, platform.callback_url)
+            # asked once the request's row is committed: the channel's answer (or a late
+            # callback) always finds it, and the write lock is not held while it answers
+            ctx.after_commit.append(
+                partial(
+                    platform.providers.payment.withhold,
+                    ref,
+                    platform.cipher.decrypt("card", card),
+                    amount,
+                    platform.callback_url,
+                )
+            )
             sent += 1
         return sent
 
