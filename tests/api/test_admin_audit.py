@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from xindai.api.app import access_log
 from xindai.security.tokens import issue_token
 from xindai.store.db import make_engine, session_factory
 from xindai.store.models_origination import AuditEvent, StaffUser
@@ -19,6 +20,9 @@ from .conftest import Local
 
 
 def api_rows(local: Local) -> list[AuditEvent]:
+    """The admin-API audit rows in the order of the calls (reads are queued by the access
+    log and written now)."""
+    access_log(local.app).flush()
     engine = make_engine(local.database_url)
     try:
         with session_factory(engine)() as session:
@@ -26,7 +30,7 @@ def api_rows(local: Local) -> list[AuditEvent]:
                 session.scalars(
                     select(AuditEvent)
                     .where(AuditEvent.resource == "admin_api")
-                    .order_by(AuditEvent.id)
+                    .order_by(AuditEvent.at, AuditEvent.id)
                 )
             )
     finally:
@@ -105,3 +109,24 @@ def test_staff_calls_are_audited_whatever_their_outcome(local: Local) -> None:
         (f"api.{method.lower()}", path, status) for method, path, status in calls
     ]
     assert len({r.actor for r in rows}) == 1 and rows[0].actor.startswith("staff:")
+
+
+def test_reads_are_audited_without_waiting_for_the_write_lock(local: Local) -> None:
+    """A staff member's read answers while another transaction holds SQLite's write lock;
+    its audit row is written once the lock is free."""
+    import sqlite3
+
+    reviewer = local.staff_auth("reviewer")
+    before = len(api_rows(local))
+    path = local.database_url.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, timeout=1)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        response = local.client.get("/api/v1/admin/applications", headers=reviewer)
+        assert response.status_code == 200, response.text
+        assert access_log(local.app).backlog >= 1
+    finally:
+        holder.rollback()
+        holder.close()
+    rows = api_rows(local)[before:]
+    assert [(r.action, r.resource_id) for r in rows] == [("api.get", "/api/v1/admin/applications")]

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -45,6 +46,7 @@ from xindai.api.static import mount_frontends
 from xindai.errors import XindaiError
 from xindai.platform import Platform
 from xindai.security import audit
+from xindai.security.access_log import AccessLog
 
 logger = logging.getLogger("xindai.api")
 
@@ -106,21 +108,40 @@ def _audit_call(platform: Platform, request: Request, status: int) -> None:
                 f" ({skipped} more not logged)" if skipped else "",
             )
         return
+    entry: dict[str, Any] = {
+        "actor": f"staff:{staff.id}",
+        "action": f"api.{request.method.lower()}",
+        "resource": "admin_api",
+        "resource_id": request.url.path[:64],
+        "ip": client_ip(request),
+        "after": {"status": status},
+        "at": platform.clock(),
+    }
+    if request.method in READ_METHODS:  # a read does not wait for the write lock
+        access_log(request.app).add(**entry)
+        return
     with platform.sessions.begin() as session:
-        audit.record(
-            session,
-            actor=f"staff:{staff.id}",
-            action=f"api.{request.method.lower()}",
-            resource="admin_api",
-            resource_id=request.url.path[:64],
-            ip=client_ip(request),
-            after={"status": status},
-            at=platform.clock(),
-        )
+        audit.record(session, **entry)
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def access_log(app: FastAPI) -> AccessLog:
+    """The app's queue of read audit entries (`security.access_log`)."""
+    found: AccessLog = app.state.access_log
+    return found
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await run_in_threadpool(access_log(app).close)  # the reads audited last, written
 
 
 def create_app(platform: Platform | None = None) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="Xindai 信贷 API",
         version=__version__,
         description="Borrower API (借款人端) and admin API (管理后台) of the Xindai "
@@ -130,6 +151,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         "(full-width digits are read as the same; others are refused).",
     )
     app.state.platform = platform or Platform.from_settings()
+    app.state.access_log = AccessLog(app.state.platform.sessions)
     install_error_handlers(app)
     for module in (
         borrower,
