@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -96,6 +97,7 @@ class Stack:
     sim: SimulatorProcess
     base_url: str
     log: Path
+    database_url: str = ""
     tokens: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -129,9 +131,9 @@ class Stack:
         )
         return {"Authorization": f"Bearer {session['token']}"}
 
-    def borrower_with_a_loan(self, phone: str, seed: int) -> int:
-        """A borrower through the journey (KYC, contacts, card), an application approved by
-        the engine, signed and paid out: the loan id."""
+    def onboard(self, phone: str, seed: int) -> tuple[dict[str, str], int]:
+        """A borrower through the journey up to a verified card: the session and the card id
+        (an ID number whose simulated credit report is clean)."""
         from xindai.integrations.simulators.bureau import bureau_profile
         from xindai.origination.cards import valid_sample_card
         from xindai.origination.identity import valid_sample_ids
@@ -160,17 +162,22 @@ class Stack:
         code = self.sim.control.last_sms_code(phone)
         path = f"/api/v1/borrower/cards/{started['card_id']}/confirm"
         self.ok(self.api.post(path, headers=auth, json={"code": code}))
-        application = self.ok(
+        return auth, int(started["card_id"])
+
+    def apply(
+        self, auth: dict[str, str], card_id: int, product: str, amount: str, term: int, device: str
+    ) -> dict[str, Any]:
+        application: dict[str, Any] = self.ok(
             self.api.post(
                 "/api/v1/borrower/applications",
                 headers=auth,
                 json={
-                    "product": "INST12",
-                    "amount": "3000",
-                    "term": 3,
+                    "product": product,
+                    "amount": amount,
+                    "term": term,
                     "purpose": "consumption",
-                    "card_id": started["card_id"],
-                    "device_fingerprint": f"dev-browser-{seed}",
+                    "card_id": card_id,
+                    "device_fingerprint": device,
                     "monthly_income": "15000",
                     "employment_type": "salaried",
                     "education": "bachelor",
@@ -180,14 +187,27 @@ class Stack:
             ),
             201,
         )
-        assert application["status"] == "approved", application
-        path = f"/api/v1/borrower/applications/{application['id']}"
+        return application
+
+    def sign_and_wait(self, auth: dict[str, str], application_id: int) -> int:
+        """Sign an approved application and wait for the payout: the loan id."""
+        path = f"/api/v1/borrower/applications/{application_id}"
         self.ok(self.api.post(f"{path}/sign", headers=auth))
         deadline = time.monotonic() + 30
         while (view := self.ok(self.api.get(path, headers=auth)))["status"] != "disbursed":
             assert time.monotonic() < deadline, view
             time.sleep(0.2)
         return int(view["loan_id"])
+
+    def borrower_with_a_loan(
+        self, phone: str, seed: int, product: str = "INST12", amount: str = "3000", term: int = 3
+    ) -> int:
+        """A borrower onboarded, an application approved by the engine, signed and paid out:
+        the loan id."""
+        auth, card_id = self.onboard(phone, seed)
+        application = self.apply(auth, card_id, product, amount, term, f"dev-browser-{seed}")
+        assert application["status"] == "approved", application
+        return self.sign_and_wait(auth, int(application["id"]))
 
 
 def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -237,7 +257,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(log.read_text())
                 time.sleep(0.2)
-            stack = Stack(client, sim, base, log)
+            stack = Stack(client, sim, base, log, env["XINDAI_DATABASE_URL"])
             admin = stack.auth("admin")
             for username in sorted(CREATED):
                 body = {"username": username, "password": PASSWORD, "role": STAFF[username]}
@@ -273,3 +293,57 @@ def shot_path(*parts: str) -> Path:
     path = ARTIFACTS.joinpath(*parts).with_suffix(".png")
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser context (no session, zh-CN) at a desktop size."""
+    made = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+class Watch:
+    """What a page did: uncaught errors, and the API calls that failed."""
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        self.failed: list[tuple[str, str, int, str]] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("response", self._response)
+
+    def _response(self, response: Any) -> None:
+        url = urlparse(response.url)
+        if url.path.startswith("/api/") and response.status >= 400:
+            try:
+                code = response.json().get("code", "")
+            except Exception:
+                code = ""
+            self.failed.append((response.request.method, url.path, response.status, code))
+
+    def reset(self) -> None:
+        self.errors.clear()
+        self.failed.clear()
+
+
+def sign_in(page: Any, stack: Stack, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{stack.console}login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click('[data-test="login-submit"]')
+    try:
+        page.wait_for_selector('[data-test="sidebar"]', timeout=15_000)
+    except Exception:
+        page.screenshot(path=shot_path(username, "sign-in-failed"))
+        raise
+
+
+def settle(page: Any) -> None:
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)  # the charts' first frame
+
+
+def slug(path: str) -> str:
+    return path.strip("/").replace("/", "_") or "home"

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
 
-from .conftest import ARTIFACTS, PASSWORD, STAFF, Stack, shot_path
+from .conftest import ARTIFACTS, PASSWORD, STAFF, Stack, Watch, settle, shot_path, sign_in, slug
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
@@ -64,59 +63,6 @@ def loan(stack: Stack) -> dict[str, int]:
     loan = stack.ok(stack.api.get(f"/api/v1/admin/loans/{loan_id}", headers=stack.auth("finance")))
     borrower_id = loan.get("borrower_id") or loan.get("loan", {}).get("borrower_id")
     return {"loan_id": loan_id, "borrower_id": int(borrower_id)}
-
-
-class Watch:
-    """What a page did: uncaught errors, and the API calls that failed."""
-
-    def __init__(self, page: Any) -> None:
-        self.errors: list[str] = []
-        self.failed: list[tuple[str, str, int, str]] = []
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("response", self._response)
-
-    def _response(self, response: Any) -> None:
-        url = urlparse(response.url)
-        if url.path.startswith("/api/") and response.status >= 400:
-            try:
-                code = response.json().get("code", "")
-            except Exception:
-                code = ""
-            self.failed.append((response.request.method, url.path, response.status, code))
-
-    def reset(self) -> None:
-        self.errors.clear()
-        self.failed.clear()
-
-
-def sign_in(page: Any, stack: Stack, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{stack.console}login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click('[data-test="login-submit"]')
-    try:
-        page.wait_for_selector('[data-test="sidebar"]', timeout=15_000)
-    except Exception:
-        page.screenshot(path=shot_path(username, "sign-in-failed"))
-        raise
-
-
-def settle(page: Any) -> None:
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(300)  # the charts' first frame
-
-
-def slug(path: str) -> str:
-    return path.strip("/").replace("/", "_") or "home"
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    made = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 @pytest.mark.parametrize("username", list(STAFF))

@@ -17,7 +17,7 @@ function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name: string) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return files(path);
-    return /\.(vue|ts)$/.test(name) && !name.endsWith(".d.ts") ? [path] : [];
+    return /\.(vue|ts)$/.test(name) && !name.endsWith(".d.ts") && name !== "permissions.ts" ? [path] : [];
   });
 }
 

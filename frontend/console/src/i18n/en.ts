@@ -452,12 +452,14 @@ const en: Messages = {
       credit_balance: "Credit balance",
       payoff: "Payoff today",
     },
+    requestsHint: "The servicing requests you made and where their approval stands (every loan)",
     tabs: {
       schedule: "Schedule",
       transactions: "Transactions",
       journal: "Journal",
       payments: "Payouts & collections",
       audit: "Audit",
+      requests: "My requests",
     },
   },
   txn: {

@@ -450,12 +450,14 @@ const zhCN = {
       credit_balance: "溢缴款",
       payoff: "今日结清金额",
     },
+    requestsHint: "我提交的贷后操作申请及其审批状态（所有借据）",
     tabs: {
       schedule: "还款计划",
       transactions: "交易流水",
       journal: "会计分录",
       payments: "放款与扣款",
       audit: "审计",
+      requests: "我的审批申请",
     },
   },
   txn: {
