@@ -110,13 +110,12 @@ class StaffDesk:
                 continue  # e.g. the application went elsewhere meanwhile
             if approve:
                 approved.append((application_id, int(borrower_id)))
-        if day.day == 10 and not self.blacklisted:
+        if day.day >= 10 and not self.blacklisted:
             self._blacklist()
         return approved
 
     def _blacklist(self) -> None:
-        """The risk team lists the device a ring of applicants shared."""
-        self.blacklisted = True
+        """The risk team lists the device a ring of applicants shared (once one has)."""
         with self.p.sessions.begin() as session:
             device = session.scalar(
                 select(Application.device_fingerprint)
@@ -125,6 +124,7 @@ class StaffDesk:
             )
             if device is None:
                 return
+            self.blacklisted = True
             with contextlib.suppress(XindaiError):
                 add_entry(
                     session,
@@ -262,17 +262,24 @@ class StaffDesk:
     # ------------------------------------------------------------------ servicing
 
     def servicing(self, day: date, end: date) -> None:
-        """In the last weeks: finance decides yesterday's requests (approving most), then
-        customer service asks for penalty waivers and deferrals for a few overdue loans, and
-        the risk team for write-offs of loans 90 days past due."""
+        """Every month the risk team asks to write off loans 100 days past due, and finance
+        approves the next day (their 代扣 stops). In the last weeks also: finance decides
+        yesterday's requests (approving most), customer service asks for penalty waivers
+        and deferrals for a few overdue loans, the risk team for more write-offs."""
         if day < end - timedelta(days=SERVICING_DAYS):
+            if day.day == 1:
+                for loan_id in self._deep_overdue(limit=50, dpd=100):
+                    reason = "逾期超过 100 天，催收无果，申请核销"
+                    self._request(TxnKind.WRITE_OFF, loan_id, {}, reason, REVIEWER)
+            elif day.day == 2:
+                self._decide_requests(day)
             return
         if day < end:
             self._decide_requests(day)
         rng = self._rng("servicing", day)
         busy = 5 if day == end else 1  # this morning's requests wait in the approvals inbox
-        for loan_id, number, penalty in self._penalties(limit=40):
-            if rng.random() < 0.06 * busy:
+        for first, (loan_id, number, penalty) in enumerate(self._penalties(limit=40)):
+            if rng.random() < 0.06 * busy or (day == end and first == 0):
                 self._request(
                     TxnKind.WAIVER,
                     loan_id,
@@ -280,8 +287,8 @@ class StaffDesk:
                     "客户来电说明逾期原因（住院），申请减免罚息",
                     SERVICE,
                 )
-        for loan_id, number, due in self._next_due(day, limit=30):
-            if rng.random() < 0.04 * busy:
+        for first, (loan_id, number, due) in enumerate(self._next_due(day, limit=30)):
+            if rng.random() < 0.04 * busy or (day == end and first == 0):
                 self._request(
                     TxnKind.DEFERRAL,
                     loan_id,
@@ -372,12 +379,12 @@ class StaffDesk:
             for a, b, c in rows
         ]
 
-    def _deep_overdue(self, *, limit: int) -> list[int]:
+    def _deep_overdue(self, *, limit: int, dpd: int = 90) -> list[int]:
         with self.p.sessions() as session:
             return list(
                 session.scalars(
                     select(Loan.id)
-                    .where(Loan.status == "overdue", Loan.dpd >= 90)
+                    .where(Loan.status == "overdue", Loan.dpd >= dpd)
                     .order_by(Loan.id)
                     .limit(limit)
                 )

@@ -187,7 +187,14 @@ class DemoStack:
         return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
     def wait(self) -> int:
-        """Until Ctrl+C (0) or a child dies (1)."""
+        """Until Ctrl+C or SIGTERM (0), or a child dies (1)."""
+
+        def stop_waiting(_signal: int, _frame: object) -> None:
+            raise KeyboardInterrupt
+
+        # started in the background by a shell, SIGINT is ignored: take it (and SIGTERM) back
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, stop_waiting)
         try:
             while True:
                 if self.server is not None and self.server.poll() is not None:
