@@ -1,14 +1,10 @@
-"""The demo lender: months of a small lender's business run day by day through the real
-services, with the simulators as the outside world (a real process).
-
-Each business day: the channel's results of yesterday's requests arrive (callbacks); late
-payers' accounts are funded again on the day they pay; finance retries or cancels failed
-payouts; the risk team works yesterday's manual-review queue; newcomers from the
-acquisition channels sign up, bind a card and apply, and returning borrowers apply again;
-approved applicants sign and are paid out through the channel; borrowers due today pay in
-the app or leave it to the day's 代扣; in the last weeks staff request waivers, deferrals
-and write-offs that a second person approves; then close of business runs with withholding.
-The last day is today's morning: its queue and its requests are still open.
+"""The demo lender's people, one business day at a time (`BorrowerSide.day`): newcomers from
+the acquisition channels sign up, bind a card and apply, returning borrowers apply again or
+draw on their credit line, the approved sign and are paid out through the channel, and
+borrowers with an installment due pay it in the app, leave it to the night's 代扣, pay late
+(their account short until the day they pay: `short_cards` of the payment simulator) or
+never. How each loan is met is drawn from its borrower's risk when it is booked (`LoanPlan`).
+The day's order and the staff's part are in `business`; the market in `people`.
 """
 
 from __future__ import annotations
@@ -32,7 +28,6 @@ from xindai.platform import Platform
 from xindai.store.models import Loan
 
 LOANS_PER_PERSON = 0.9  # loans per person of the market over six months (measured)
-SETTLE_TIMEOUT_S = 60.0
 
 
 class DemoClock:
