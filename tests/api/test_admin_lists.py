@@ -307,9 +307,9 @@ def test_reveal_is_audited_and_needs_pii_read(lists: Lists) -> None:
     assert number.json()["value"] == id_number_of(9)
     with lists.platform.sessions() as session:
         events = session.scalars(
-            select(AuditEvent).where(
-                AuditEvent.action == "borrower.reveal", AuditEvent.resource_id == "9"
-            )
+            select(AuditEvent)
+            .where(AuditEvent.action == "borrower.reveal", AuditEvent.resource_id == "9")
+            .order_by(AuditEvent.id)
         ).all()
     assert [json.loads(e.after or "{}")["revealed"] for e in events] == ["phone", "id_number"]
     assert all(e.actor == "risk" for e in events) and mobile_of(9) not in (events[0].after or "")
@@ -457,3 +457,32 @@ def test_repayments_list_transactions_that_move_money(lists: Lists) -> None:
     )
     assert refused.status_code == 422
     assert all(r["product"] and r["borrower_id"] for r in body["items"])
+
+
+def test_counts_from_daily_totals_and_capped_counts(lists: Lists) -> None:
+    from xindai.api.listing import ListParams, count
+    from xindai.store.models import JournalLine
+
+    for params in ({"account": "1001"}, {"date_from": (START - timedelta(days=20)).isoformat()}):
+        body = lists.get("finance", f"{ADMIN}/ledger/journal", **params)
+        query = select(func.count()).select_from(JournalLine)
+        if "account" in params:
+            query = query.where(JournalLine.account_code == "1001")
+        else:
+            query = query.where(JournalLine.business_date >= START - timedelta(days=20))
+        assert body["total"] == scalar(lists, query) and body["total_capped"] is False
+    agent = lists.get("agent", f"{ADMIN}/applications")
+    assert agent["total_capped"] is False
+    assert agent["total"] == scalar(
+        lists,
+        select(func.count())
+        .select_from(Application)
+        .join(Borrower, Borrower.id == Application.borrower_id)
+        .where(Borrower.channel == AGENT_CHANNEL),
+    )
+    with lists.platform.sessions() as session:
+        capped = count(session, select(Loan), cap=10)
+        exact = count(session, select(Loan).where(Loan.id <= 7), cap=10)
+    assert (int(capped), getattr(capped, "capped", False)) == (10, True)
+    assert (exact, getattr(exact, "capped", False)) == (7, False)
+    assert ListParams().answer([], capped)["total_capped"] is True

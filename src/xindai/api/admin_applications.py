@@ -24,6 +24,7 @@ from xindai.api.admin_rows import (
     application_rows,
     between_times,
     channel_filter,
+    count_cap,
     decision_rows,
     iso,
     not_found,
@@ -170,7 +171,8 @@ def applications(
 ) -> dict[str, Any]:
     stmt = _select(request, staff, filters, params.query)
     with reading(request) as session:
-        rows, total = APPLICATIONS.page(session, stmt, params)
+        cap = count_cap(staff, filters.channel)
+        rows, total = APPLICATIONS.page(session, stmt, params, cap=cap)
         return params.answer(_render(request)(session, rows), total)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,6 +22,7 @@ from xindai.api.admin_rows import (
     between_days,
     between_times,
     channel_filter,
+    count_cap,
     journal_rows,
     loans_by_id,
     not_found,
@@ -45,7 +47,11 @@ from xindai.api.openapi import responses
 from xindai.ledger.accounts import BY_CODE
 from xindai.money import format_yuan
 from xindai.origination.resolve import PaymentResolver
-from xindai.reports.ledger import trial_balance_as_of
+from xindai.reports.ledger import (
+    ensure_account_totals,
+    journal_lines_count,
+    trial_balance_as_of,
+)
 from xindai.security import audit
 from xindai.store.models import JournalLine, Loan, LoanTransaction
 from xindai.store.models_origination import AuditEvent, Payout, Withholding
@@ -158,7 +164,8 @@ def payouts(
 ) -> dict[str, Any]:
     stmt = _payouts(staff, filters, params.query)
     with reading(request) as session:
-        rows, total = PAYOUT_LIST.page(session, stmt, params)
+        cap = count_cap(staff, filters.channel)
+        rows, total = PAYOUT_LIST.page(session, stmt, params, cap=cap)
         return params.answer(_render_payouts(session, rows), total)
 
 
@@ -333,7 +340,8 @@ def withholdings(
 ) -> dict[str, Any]:
     stmt = _withholdings(staff, filters, params.query)
     with reading(request) as session:
-        rows, total = WITHHOLDING_LIST.page(session, stmt, params)
+        cap = count_cap(staff, filters.channel)
+        rows, total = WITHHOLDING_LIST.page(session, stmt, params, cap=cap)
         return params.answer(_render_withholdings(session, rows), total)
 
 
@@ -468,7 +476,8 @@ def repayments(
 ) -> dict[str, Any]:
     stmt = _repayments(staff, filters, params.query)
     with reading(request) as session:
-        rows, total = REPAYMENT_LIST.page(session, stmt, params)
+        cap = count_cap(staff, filters.channel)
+        rows, total = REPAYMENT_LIST.page(session, stmt, params, cap=cap)
         return params.answer(_render_repayments(session, rows), total)
 
 
@@ -724,8 +733,20 @@ def journal(
     params: Annotated[ListParams, JOURNAL_LIST.params()],
     filters: Annotated[JournalFilters, Depends(journal_filters)],
 ) -> dict[str, Any]:
+    p = platform(request)
+    by_day = None
+    if search_text(params.query) is None:  # count from the closed days' totals
+        ensure_account_totals(p.sessions)
+        by_day = partial(
+            journal_lines_count,
+            account=filters.account,
+            first=filters.date_from,
+            last=filters.date_to,
+        )
     with reading(request) as session:
-        rows, total = JOURNAL_LIST.page(session, _journal(filters, params.query), params)
+        rows, total = JOURNAL_LIST.page(
+            session, _journal(filters, params.query), params, total=by_day
+        )
         return params.answer(_render_journal(session, rows), total)
 
 

@@ -47,7 +47,7 @@ from xindai.servicing.account import payoff_quote
 from xindai.servicing.state import LoanStatus
 from xindai.store import repository as repo
 from xindai.store.models import InstallmentRecord, JournalLine, Loan, LoanTransaction
-from xindai.store.models_origination import Application, Payout, Withholding
+from xindai.store.models_origination import Payout, Withholding
 
 router = APIRouter(prefix="/api/v1/admin/loans", tags=["admin 借款管理"])
 READ, EXPORT = "loans.read", "reports.export"
@@ -293,9 +293,7 @@ def loan(
             .order_by(Withholding.created_at.desc())
             .limit(MAX_WITHHOLDINGS)
         ).all()
-        application_id = session.scalar(
-            select(Application.id).where(Application.loan_id == loan_id).limit(1)
-        )
+        application_id = payouts[0].application_id if payouts else None
         outstanding = (
             found.principal_outstanding_fen
             + found.interest_outstanding_fen

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, case, false, func, select
 from sqlalchemy.orm import Session
 
 from xindai.api.deps import Staff
+from xindai.api.listing import SCOPED_COUNT_CAP
 from xindai.digits import fold_full_width_digits
 from xindai.ledger.accounts import BY_CODE
 from xindai.money import format_yuan
@@ -110,6 +111,12 @@ def channel_filter(staff: Staff, column: Any, asked: str | None) -> list[ColumnE
     if asked:
         conditions.append(column == asked)
     return conditions
+
+
+def count_cap(staff: Staff, asked_channel: str | None) -> int | None:
+    """The cap of a list's count when its channel (an agent's scope, or the channel asked
+    for) is another table's, joined: an exact count would read every row of the join."""
+    return SCOPED_COUNT_CAP if visible_channel(staff) is not None or asked_channel else None
 
 
 def between_days(column: Any, first: date | None, last: date | None) -> list[Any]:

@@ -64,6 +64,7 @@ from xindai.store.db import transaction
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+SCOPED_COUNT_CAP = 10_000
 MAX_PAGE = 1_000_000
 MAX_EXPORT_ROWS = 100_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -78,6 +79,11 @@ class Page(View, Generic[T]):
 
     items: list[T]
     total: int = Field(ge=0, description="rows the filters select, over every page")
+    total_capped: bool = Field(
+        default=False,
+        description="true when counting stopped at `total` (there are at least that many): "
+        "a data scope that joins another table counts at most 10,000 rows",
+    )
     page: int = Field(ge=1)
     page_size: int = Field(ge=1, le=MAX_PAGE_SIZE)
 
@@ -96,10 +102,11 @@ def page_of(row: type[T]) -> type[Page[T]]:
 class ExportTooLarge(XindaiError):
     code = "EXPORT_TOO_LARGE"
 
-    def __init__(self, rows: int) -> None:
+    def __init__(self) -> None:
         super().__init__(
-            f"{rows} rows selected; an export holds at most {MAX_EXPORT_ROWS}: narrow the filters",
-            f"筛选结果共 {rows} 行，单次导出最多 {MAX_EXPORT_ROWS} 行，请缩小筛选范围",
+            f"over {MAX_EXPORT_ROWS:,} rows selected; an export holds at most that: narrow the"
+            " filters",
+            f"筛选结果超过 {MAX_EXPORT_ROWS:,} 行（单次导出上限），请缩小筛选范围",
         )
 
 
@@ -130,8 +137,27 @@ class ListParams:
         return text or None
 
     def answer(self, items: list[dict[str, Any]], total: int) -> dict[str, Any]:
-        """The `Page` JSON of `items` (this page's rows, rendered) and the `total`."""
-        return {"items": items, "total": total, "page": self.page, "page_size": self.page_size}
+        """The `Page` JSON of `items` (this page's rows, rendered) and the `total` (a
+        `Total` from a capped count says so)."""
+        return {
+            "items": items,
+            "total": int(total),
+            "total_capped": bool(getattr(total, "capped", False)),
+            "page": self.page,
+            "page_size": self.page_size,
+        }
+
+
+class Total(int):
+    """A row count; `capped` when counting stopped there (at least that many rows)."""
+
+    capped: bool = False
+
+    @classmethod
+    def at_least(cls, rows: int) -> Total:
+        found = cls(rows)
+        found.capped = True
+        return found
 
 
 @dataclass(frozen=True)
@@ -238,24 +264,35 @@ class Listing:
         params: ListParams,
         *,
         counted: Select[Any] | None = None,
+        cap: int | None = None,
+        total: Callable[[Session], int] | None = None,
     ) -> tuple[Sequence[Any], int]:
         """The rows of the asked page of `stmt` (sorted, offset, limited) and the number of
         rows it selects in all (one COUNT of `counted`, when given: the same rows without
-        the joins that only add columns)."""
+        the joins that only add columns). `cap`: count at most that many (a `Total` that
+        says so when reached; for a scope that joins, where an exact count would read every
+        row); `total`: the count from elsewhere (e.g. daily totals)."""
         rows = session.execute(
             self.ordered(stmt, params.sort).offset(params.offset).limit(params.page_size)
         ).all()
         if params.page == 1 and len(rows) < params.page_size:
-            total = len(rows)  # the whole list is on this page
-        else:
-            total = count(session, stmt if counted is None else counted)
-        return rows, total
+            return rows, len(rows)  # the whole list is on this page
+        if total is not None:
+            return rows, total(session)
+        return rows, count(session, stmt if counted is None else counted, cap=cap)
 
 
-def count(session: Session, stmt: Select[Any]) -> int:
-    """How many rows `stmt` selects (its ORDER BY dropped)."""
-    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
-    return int(session.execute(counted).scalar_one())
+def count(session: Session, stmt: Select[Any], *, cap: int | None = None) -> int:
+    """How many rows `stmt` selects (its ORDER BY dropped); with `cap`, at most that many
+    (a `Total.at_least` when there are more)."""
+    inner = stmt.order_by(None)
+    if cap is not None:
+        inner = inner.limit(cap + 1)
+    counted = select(func.count()).select_from(inner.subquery())
+    found = int(session.execute(counted).scalar_one())
+    if cap is not None and found > cap:
+        return Total.at_least(cap)
+    return found
 
 
 @contextlib.contextmanager
@@ -371,9 +408,9 @@ def export_xlsx(
     os.close(handle)
     try:
         with transaction(p.sessions, read_only=True) as session:
-            total = count(session, stmt if counted is None else counted)
-            if total > MAX_EXPORT_ROWS:
-                raise ExportTooLarge(total)
+            total = count(session, stmt if counted is None else counted, cap=MAX_EXPORT_ROWS)
+            if getattr(total, "capped", False):
+                raise ExportTooLarge()
 
             def batches() -> Iterator[list[dict[str, Any]]]:
                 result = session.execute(

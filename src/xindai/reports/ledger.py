@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,16 +47,51 @@ def _first_line_day(session: Session) -> date | None:
     return found
 
 
-def trial_balance_as_of(sessions: sessionmaker[Session], as_of: date | None = None) -> TrialBalance:
-    """Debits and credits per account of every line booked on or before `as_of` (default:
-    the business date)."""
+def ensure_account_totals(sessions: sessionmaker[Session]) -> date | None:
+    """Fold every closed day not yet in `daily_account_totals` (a read when there is none);
+    the last closed day."""
     with transaction(sessions, read_only=True) as session:
         today = repo.get_business_date(session)
         first = _first_line_day(session) if folded_through(session, MARKER) is None else None
-    if today is not None:
-        fold_closed_days(
-            sessions, MARKER, first or today - timedelta(days=1), fold_account_day, today=today
-        )
+    if today is None:
+        return None
+    return fold_closed_days(
+        sessions, MARKER, first or today - timedelta(days=1), fold_account_day, today=today
+    )
+
+
+def journal_lines_count(
+    session: Session, *, account: str | None, first: date | None, last: date | None
+) -> int:
+    """How many journal lines (of `account`, booked from `first` to `last`) there are: the
+    closed days' from their totals, the open day's counted (after `ensure_account_totals`)."""
+    through = folded_through(session, MARKER)
+    folded = select(func.coalesce(func.sum(DailyAccountTotal.lines), 0))
+    live = select(func.count()).select_from(JournalLine)
+    conditions_folded: list[Any] = []
+    conditions_live: list[Any] = []
+    if account:
+        conditions_folded.append(DailyAccountTotal.account_code == account)
+        conditions_live.append(JournalLine.account_code == account)
+    if first is not None:
+        conditions_folded.append(DailyAccountTotal.business_date >= first)
+        conditions_live.append(JournalLine.business_date >= first)
+    if last is not None:
+        conditions_folded.append(DailyAccountTotal.business_date <= last)
+        conditions_live.append(JournalLine.business_date <= last)
+    total = 0
+    if through is not None:
+        conditions_folded.append(DailyAccountTotal.business_date <= through)
+        conditions_live.append(JournalLine.business_date > through)
+        total += int(session.scalar(folded.where(*conditions_folded)) or 0)
+    total += int(session.scalar(live.where(*conditions_live)) or 0)
+    return total
+
+
+def trial_balance_as_of(sessions: sessionmaker[Session], as_of: date | None = None) -> TrialBalance:
+    """Debits and credits per account of every line booked on or before `as_of` (default:
+    the business date)."""
+    ensure_account_totals(sessions)
     with transaction(sessions, read_only=True) as session:
         today = repo.get_business_date(session) or date.today()
         day = as_of or today

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, insert, select
+from sqlalchemy import Select, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from xindai.reports.folding import fold_closed_days
@@ -58,10 +58,39 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _flow_queries(day: date) -> dict[str, Any]:
-    """Per channel: (channel, count[, fen]) of each flow on `day`."""
+def _flow_queries(day: date, *, by_channel: bool = True) -> dict[str, Any]:
+    """(channel, count[, fen]) of each flow on `day`, per channel, or (without `by_channel`:
+    no join to find the channel) in one row of channel NO_CHANNEL."""
     start, end = _day_bounds(day)
     borrower_channel = func.coalesce(Borrower.channel, NO_CHANNEL)
+    none = literal(NO_CHANNEL)
+    if not by_channel:
+        return {
+            "registrations": select(none, func.count()).where(Borrower.created_on == day),
+            "applications": select(none, func.count()).where(
+                Application.created_at >= start, Application.created_at < end
+            ),
+            "approvals": select(none, func.count()).where(
+                DecisionRecord.created_at >= start,
+                DecisionRecord.created_at < end,
+                DecisionRecord.outcome == "approve",
+            ),
+            "payouts": select(
+                none,
+                func.count(func.distinct(Loan.id)),
+                func.coalesce(func.sum(Payout.amount_fen), 0),
+            )
+            .select_from(Loan)
+            .join(Payout, Payout.loan_id == Loan.id)
+            .where(Loan.disbursed_on == day, Payout.status == "succeeded"),
+            "repayments": select(
+                none, func.count(), func.coalesce(func.sum(LoanTransaction.amount_fen), 0)
+            ).where(
+                LoanTransaction.kind.in_(REPAID),
+                LoanTransaction.posted_on == day,
+                LoanTransaction.reversed.is_(False),
+            ),
+        }
     return {
         "registrations": select(borrower_channel, func.count())
         .where(Borrower.created_on == day)
@@ -140,12 +169,18 @@ def _empty() -> dict[str, int]:
 
 
 def day_figures(
-    session: Session, day: date, *, flows: bool = True, book: bool = True
+    session: Session,
+    day: date,
+    *,
+    flows: bool = True,
+    book: bool = True,
+    by_channel: bool = True,
 ) -> dict[str, dict[str, int]]:
-    """Channel → the figures of `day` (flows and/or the book in its snapshots)."""
+    """Channel → the figures of `day` (flows and/or the book in its snapshots); without
+    `by_channel`, the flows of every channel under NO_CHANNEL."""
     figures: dict[str, dict[str, int]] = defaultdict(_empty)
     if flows:
-        for name, query in _flow_queries(day).items():
+        for name, query in _flow_queries(day, by_channel=by_channel).items():
             for row in session.execute(query):
                 channel = row[0] or NO_CHANNEL
                 figures[channel][name] += int(row[1])
@@ -201,7 +236,7 @@ def overview(sessions: sessionmaker[Session], *, channel: str | None) -> Overvie
     first = today - timedelta(days=TREND_DAYS)
     last_closed = fold_closed_days(sessions, MARKER, first, fold_summary_day, today=today)
     with transaction(sessions, read_only=True) as session:
-        live = day_figures(session, today, book=False)
+        live = day_figures(session, today, book=False, by_channel=channel is not None)
         query = select(DailySummary).where(
             DailySummary.business_date >= first, DailySummary.business_date <= today
         )

@@ -149,6 +149,8 @@ class Loan(Base):
         Index("ix_loans_principal", "principal_fen", "id"),  # sorted lists
         Index("ix_loans_dpd", "dpd", "id"),
         Index("ix_loans_maturity", "maturity_date", "id"),
+        Index("ix_loans_status_bucket", "status", "bucket", "id"),  # overdue by bucket
+        Index("ix_loans_channel_status", "channel", "status", "id"),  # an agent's, by status
         {"postgresql_with": {"fillfactor": 80}},  # close of business updates every open loan
     )
 
