@@ -4,9 +4,9 @@ A small demo lender is built first (a month of business through the real service
 simulator process), then `xindai serve` (with `--workers`) is started on it, the borrowers of
 open loans log in over HTTP with their SMS codes, and `clients` concurrent clients each send
 one kind of request for `seconds`: a quote, the borrower's loan view, a repayment request (a
-collection of 1.00 yuan through the channel, whose callbacks the server also handles). Each
-kind is reported as requests per second and latency percentiles; an error is any answer but
-the route's success status.
+collection of 1.00 yuan through the channel, whose callbacks the server also handles), or
+(`mixed`) loan views beside repayment requests. Each kind is reported as requests per
+second and latency percentiles; an error is any answer but the route's success status.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from pathlib import Path
 
 import httpx
 
-KINDS = ("quote", "loan", "repay")
+KINDS = ("quote", "loan", "repay", "mixed")
+"""`mixed`: half the clients view their loans while the other half ask for repayments (the
+reads beside the writes: what read transactions are for)."""
 SECRET = "bench-http-secret"
 
 
@@ -113,25 +115,27 @@ def _login(client: httpx.Client, sim_url: str, phone: str) -> str:
 
 async def _load(
     base_url: str, kind: str, borrowers: list[Borrower], clients: int, seconds: float
-) -> KindResult:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    errors = 0
-    success = 202 if kind == "repay" else 200
+) -> list[KindResult]:
+    names = ("mixed:loan", "mixed:repay") if kind == "mixed" else (kind,)
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    statuses: dict[str, dict[int, int]] = {name: {} for name in names}
+    errors = dict.fromkeys(names, 0)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
         deadline = time.perf_counter() + seconds
 
         async def one_client(number: int) -> None:
-            nonlocal errors
             who = borrowers[number % len(borrowers)]
             auth = {"Authorization": f"Bearer {who.token}"}
+            does = kind if kind != "mixed" else ("loan", "repay")[number % 2]
+            name = does if kind != "mixed" else f"mixed:{does}"
+            success = 202 if does == "repay" else 200
             while time.perf_counter() < deadline:
                 began = time.perf_counter()
-                if kind == "quote":
+                if does == "quote":
                     body = {"product": "INST12", "amount": "3000", "term": 6}
                     response = await client.post("/api/v1/borrower/quote", json=body)
-                elif kind == "loan":
+                elif does == "loan":
                     response = await client.get(
                         f"/api/v1/borrower/loans/{who.loan_id}", headers=auth
                     )
@@ -141,15 +145,21 @@ async def _load(
                         json={"mode": "amount", "amount": "1.00"},
                         headers=auth,
                     )
-                latencies.append((time.perf_counter() - began) * 1000)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                latencies[name].append((time.perf_counter() - began) * 1000)
+                seen = statuses[name]
+                seen[response.status_code] = seen.get(response.status_code, 0) + 1
                 if response.status_code != success:
-                    errors += 1
+                    errors[name] += 1
 
         started = time.perf_counter()
         await asyncio.gather(*(one_client(n) for n in range(clients)))
         elapsed = time.perf_counter() - started
-    return KindResult(kind, len(latencies), errors, elapsed, latencies, statuses)
+    return [
+        KindResult(
+            name, len(latencies[name]), errors[name], elapsed, latencies[name], statuses[name]
+        )
+        for name in names
+    ]
 
 
 def run_http_bench(
@@ -207,10 +217,10 @@ def run_http_bench(
                         Borrower(_login(client, sim.base_url, phone), loan_id)
                         for phone, loan_id in people
                     ]
-                results = []
+                results: list[KindResult] = []
                 for kind in kinds:
                     say(f"{clients} clients × {seconds:.0f} s: {kind} …")
-                    results.append(asyncio.run(_load(base, kind, borrowers, clients, seconds)))
+                    results += asyncio.run(_load(base, kind, borrowers, clients, seconds))
                 return HttpBenchResult(clients, workers, len(borrowers), results)
             finally:
                 server.terminate()
