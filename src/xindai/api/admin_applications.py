@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, exists, false, select
 from sqlalchemy.orm import Session
 
 from xindai.api import views_lists as views
@@ -140,12 +140,10 @@ def _select(
     searched = _search(platform(request).cipher, q)
     if searched is not None:
         conditions.append(searched)
-    stmt = select(Application)
     scoped = channel_filter(staff, Borrower.channel, filters.channel)
-    if scoped:  # the channel is the applicant's
-        stmt = stmt.join(Borrower, Borrower.id == Application.borrower_id)
-        conditions += scoped
-    return stmt.where(*conditions)
+    if scoped:  # the channel is the applicant's: looked up row by row, newest first
+        conditions.append(exists().where(Borrower.id == Application.borrower_id, *scoped))
+    return select(Application).where(*conditions)
 
 
 def _render(request: Request) -> Any:

@@ -8,8 +8,8 @@ Definitions (printed with the figures):
 - registrations: borrowers registered that day (`borrowers.created_on`);
 - applications: applications created that day; approvals: decisions `approve` made that day
   (engine, review or credit line);
-- payouts: loans paid out that business date (`loans.disbursed_on`), the amount being what
-  the confirmed payouts sent to the card;
+- payouts: loans paid out that business date (their disbursement transactions, posted when
+  the channel confirms the payout), and the amount sent to the card;
 - repayments: repayment and early-settlement transactions posted that business date, not
   reversed, and their amount;
 - principal outstanding: of the open loans in that day's snapshot; overdue principal: of
@@ -32,7 +32,7 @@ from xindai.store import repository as repo
 from xindai.store.db import transaction
 from xindai.store.models import Borrower, Loan, LoanSnapshot, LoanTransaction
 from xindai.store.models_console import DailySummary
-from xindai.store.models_origination import Application, DecisionRecord, Payout
+from xindai.store.models_origination import Application, DecisionRecord
 
 MARKER = "daily_summaries_through"
 TREND_DAYS = 30
@@ -43,7 +43,7 @@ DEFINITIONS = {
     "registrations": "当日注册的借款人数（按注册日期）",
     "applications": "当日提交的借款申请笔数",
     "approvals": "当日作出的通过决策笔数（自动决策、人工审核、授信额度）",
-    "payouts": "当日（营业日）放款成功的借据笔数及实际打款金额",
+    "payouts": "当日（营业日）放款成功（渠道确认）的借据笔数及实际打款金额",
     "repayments": "当日（营业日）入账的还款与提前结清笔数及金额（不含已冲正）",
     "principal_outstanding": "日终快照中在贷借据的剩余本金",
     "overdue_principal": "日终快照中逾期 1 天及以上借据的剩余本金",
@@ -76,13 +76,12 @@ def _flow_queries(day: date, *, by_channel: bool = True) -> dict[str, Any]:
                 DecisionRecord.outcome == "approve",
             ),
             "payouts": select(
-                none,
-                func.count(func.distinct(Loan.id)),
-                func.coalesce(func.sum(Payout.amount_fen), 0),
-            )
-            .select_from(Loan)
-            .join(Payout, Payout.loan_id == Loan.id)
-            .where(Loan.disbursed_on == day, Payout.status == "succeeded"),
+                none, func.count(), func.coalesce(func.sum(LoanTransaction.amount_fen), 0)
+            ).where(
+                LoanTransaction.kind == "disbursement",
+                LoanTransaction.posted_on == day,
+                LoanTransaction.reversed.is_(False),
+            ),
             "repayments": select(
                 none, func.count(), func.coalesce(func.sum(LoanTransaction.amount_fen), 0)
             ).where(
@@ -111,13 +110,15 @@ def _flow_queries(day: date, *, by_channel: bool = True) -> dict[str, Any]:
         )
         .group_by(borrower_channel),
         "payouts": select(
-            Loan.channel,
-            func.count(func.distinct(Loan.id)),
-            func.coalesce(func.sum(Payout.amount_fen), 0),
+            Loan.channel, func.count(), func.coalesce(func.sum(LoanTransaction.amount_fen), 0)
         )
-        .select_from(Loan)
-        .join(Payout, Payout.loan_id == Loan.id)
-        .where(Loan.disbursed_on == day, Payout.status == "succeeded")
+        .select_from(LoanTransaction)
+        .join(Loan, Loan.id == LoanTransaction.loan_id)
+        .where(
+            LoanTransaction.kind == "disbursement",
+            LoanTransaction.posted_on == day,
+            LoanTransaction.reversed.is_(False),
+        )
         .group_by(Loan.channel),
         "repayments": select(
             Loan.channel, func.count(), func.coalesce(func.sum(LoanTransaction.amount_fen), 0)

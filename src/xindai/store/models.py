@@ -234,8 +234,17 @@ class LoanTransaction(Base):
     __table_args__ = (
         UniqueConstraint("loan_id", "idempotency_key", name="uq_loan_txn_idempotency"),
         Index("ix_loan_txn_posted", "posted_on"),
-        # the repayments list (one kind, by date) and the overview's day of repayments
-        Index("ix_loan_txn_kind_posted_key", "kind", "posted_on", "loan_id", "seq"),
+        # the repayments list (one kind, by date), and a day's payouts and repayments summed
+        # from the index alone (the overview)
+        Index(
+            "ix_loan_txn_kind_posted_cover",
+            "kind",
+            "posted_on",
+            "loan_id",
+            "seq",
+            "amount_fen",
+            "reversed",
+        ),
     )
 
 

@@ -1,5 +1,6 @@
 """console: loans by status and bucket, and an agent's loans by status (the overdue lists
-count and page in one index range at a million loans)
+count and page in one index range at a million loans); a day's payouts and repayments summed
+from the transactions' index alone
 
 Revision ID: 0007
 Revises: 0006
@@ -20,14 +21,26 @@ depends_on: str | Sequence[str] | None = None
 CREATED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("loans", "ix_loans_status_bucket", ("status", "bucket", "id")),
     ("loans", "ix_loans_channel_status", ("channel", "status", "id")),
+    (
+        "loan_transactions",
+        "ix_loan_txn_kind_posted_cover",
+        ("kind", "posted_on", "loan_id", "seq", "amount_fen", "reversed"),
+    ),
+)
+REPLACED = (
+    "loan_transactions",
+    "ix_loan_txn_kind_posted_key",
+    ("kind", "posted_on", "loan_id", "seq"),
 )
 
 
 def upgrade() -> None:
     for table, name, columns in CREATED:
         op.create_index(name, table, list(columns), unique=False)
+    op.drop_index(REPLACED[1], table_name=REPLACED[0])
 
 
 def downgrade() -> None:
+    op.create_index(REPLACED[1], REPLACED[0], list(REPLACED[2]), unique=False)
     for table, name, _columns in reversed(CREATED):
         op.drop_index(name, table_name=table)
