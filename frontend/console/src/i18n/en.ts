@@ -163,7 +163,7 @@ const en: Messages = {
     previous: "Once live",
     candidate: "Candidate",
   },
-  statusIn: { installment: { pending: "Not yet due", due: "Due", partial: "Partly paid", paid: "Paid" } },
+  statusIn: { loan: { pending: "Not paid out", active: "Current" }, approval: { pending: "Awaiting approval" }, blacklist: { pending: "Not yet active" }, installment: { pending: "Not yet due", due: "Due", partial: "Partly paid", paid: "Paid" } },
   purpose: {
     consumption: "Consumption",
     education: "Education",
@@ -494,6 +494,9 @@ const en: Messages = {
     refundRef: "Refund reference",
     sendRefund: "Send refund",
     confirmRefund: "Send refund task #{id} back to the borrower's card?",
+    query: "Ask the channel",
+    queried: "The channel says: {status}",
+    queryUnreachable: "The channel could not be asked",
     tabs: {
       payouts: "Payouts",
       pending: "In progress",
@@ -540,6 +543,9 @@ const en: Messages = {
     balance: "Balance",
     entry: "Entry",
     line: "Line",
+    byDay: "By day",
+    byDayHint: "Paid out and collected on each of the last 30 closed business days (amounts and counts)",
+    repaymentsCount: "Repayments",
     kinds: {
       asset: "Asset",
       liability: "Liability",

@@ -126,7 +126,7 @@ const zhCN = {
     confirmed: "已确认",
     sent: "已发送",
     review: "人工审核",
-    pending: "待生效",
+    pending: "待处理",
     deciding: "决策中",
     requested: "处理中",
     disbursing: "放款中",
@@ -161,7 +161,7 @@ const zhCN = {
     previous: "曾上线",
     candidate: "候选",
   },
-  statusIn: { installment: { pending: "未到期", due: "待还", partial: "部分已还", paid: "已还清" } },
+  statusIn: { loan: { pending: "待放款", active: "正常" }, approval: { pending: "待审批" }, blacklist: { pending: "待生效" }, installment: { pending: "未到期", due: "待还", partial: "部分已还", paid: "已还清" } },
   purpose: {
     consumption: "日常消费",
     education: "教育",
@@ -492,6 +492,9 @@ const zhCN = {
     refundRef: "退款流水",
     sendRefund: "发起退款",
     confirmRefund: "确认将退款任务 #{id} 退回借款人银行卡？",
+    query: "主动查询",
+    queried: "渠道答复：{status}",
+    queryUnreachable: "渠道暂时无法查询",
     tabs: {
       payouts: "放款记录",
       pending: "处理中",
@@ -538,6 +541,9 @@ const zhCN = {
     balance: "余额",
     entry: "凭证",
     line: "行",
+    byDay: "按日收付",
+    byDayHint: "近 30 个已关账营业日的放款与回款（金额及笔数）",
+    repaymentsCount: "还款笔数",
     kinds: {
       asset: "资产",
       liability: "负债",

@@ -48,6 +48,8 @@ export interface ColumnDef {
   /** Hidden until chosen in 列设置. */
   hidden?: boolean;
   fixed?: "left" | "right";
+  /** For a status: the scope whose words it takes (statusIn.<scope>.<state>). */
+  scope?: string;
   /** Not a field of the row: the page shows it from other fields (a slot or `format`). */
   virtual?: boolean;
   /** The cell's text from the whole row (instead of the value under `prop`). */
