@@ -80,8 +80,10 @@ def _missing() -> list[str]:
     return missing
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def browser_available() -> None:
+    """Skip (or, with XINDAI_REQUIRE_BROWSER=1, fail) when the console is not built or
+    Chromium or Playwright is missing; every test that drives the browser depends on it."""
     missing = _missing()
     if not missing:
         return
@@ -229,7 +231,7 @@ def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, browser_available: None) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp("browser")
     config = SimulatorConfig(secret=SECRET, callback_delay_ms=50, seed=11)
     with SimulatorProcess(config) as sim:
@@ -275,7 +277,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(browser_available: None) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
