@@ -93,6 +93,13 @@ def test_the_console_shows_what_the_journey_wrote(stack: Stack) -> None:
         stack.api.get(f"{ADMIN}/payouts", headers=finance, params={"q": application["id"]})
     )
     assert [p["status"] for p in payouts["items"]] == ["succeeded"]
+    queried = ok(
+        stack.api.post(f"{ADMIN}/payouts/{payouts['items'][0]['id']}/query", headers=finance)
+    )
+    assert queried["status"] == "succeeded" and queried["unreachable"] == 0  # the channel agrees
+    assert sum(queried["outcomes"].values()) == 1
+    after = ok(stack.api.get(f"{ADMIN}/loans/{loan_id}", headers=finance))
+    assert after["transactions_total"] == loan["transactions_total"]  # nothing posted twice
     withholdings = ok(
         stack.api.get(f"{ADMIN}/withholdings", headers=finance, params={"q": loan_id})
     )
