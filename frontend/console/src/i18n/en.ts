@@ -244,7 +244,6 @@ const en: Messages = {
     history: "Decisions",
     task: "Review task",
     due: "Due",
-    minutesLeft: "{n} min left",
     claimedByWho: "Claimed by {who}",
     unclaimed: "Not claimed",
     claim: "Claim",
@@ -266,6 +265,9 @@ const en: Messages = {
     approvedAmount: "Amount to approve (at most ¥{max})",
     amountInvalid: "More than 0, at most two decimals, and not above the offer",
     rejectReason: "Reasons",
+    hoursMinutes: "{h} h {m} min",
+    overdueBy: "{time} past due",
+    timeLeftIs: "{time} left",
     rejectReasons: {
       identity_mismatch: "Identity does not match",
       contact_unreachable: "Contact could not be verified",

@@ -242,7 +242,6 @@ const zhCN = {
     history: "决策记录",
     task: "审核任务",
     due: "截止时间",
-    minutesLeft: "剩余 {n} 分钟",
     claimedByWho: "由 {who} 领取",
     unclaimed: "尚未领取",
     claim: "领取",
@@ -264,6 +263,9 @@ const zhCN = {
     approvedAmount: "批准金额（不超过 ¥{max}）",
     amountInvalid: "金额须大于 0、最多两位小数且不超过可批额度",
     rejectReason: "拒绝原因",
+    hoursMinutes: "{h} 小时 {m} 分",
+    overdueBy: "已超时 {time}",
+    timeLeftIs: "还剩 {time}",
     rejectReasons: {
       identity_mismatch: "身份信息不一致",
       contact_unreachable: "联系人无法核实",
