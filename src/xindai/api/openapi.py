@@ -24,8 +24,9 @@ What no route needs to list (`document_routes`, run by `create_app` on every rou
 it): 401 on a route that takes `current_staff` or `current_borrower`, 422 when it takes
 any parameter or body, 413 when it takes a body, 500 on every route, the `X-Request-ID`
 header on every answer; 403 and `x-permissions` on a route that declares its permission
-(`staff: Annotated[Staff, permitted("loans.read")]`, see `api.deps.Permitted`). A header a route reads itself (`Idempotency-Key`) is declared as a
-`Header` parameter so that it is documented and checked.
+(`staff: Annotated[Staff, permitted("loans.read")]`, see `api.deps.Permitted`). A header a
+route reads itself (`Idempotency-Key`) is declared as a `Header` parameter so that it is
+documented and checked.
 
 The schemathesis run in tests/api checks the document against the real server: a status or
 a body the document does not describe fails the suite.
