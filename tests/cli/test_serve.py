@@ -264,9 +264,13 @@ def test_serve_prints_its_urls_and_takes_the_admin_password_from_the_environment
         base = running.base_url
         assert base.startswith("http://127.0.0.1:") and not base.endswith(":0")
         urls = [line.split()[-1] for line in running.lines[1:]]
-        assert urls == [f"{base}/api/v1/", f"{base}/docs", f"{base}/health"]  # nothing else
+        # the console (and app) first when they are built, then the API; nothing else
+        assert urls[-3:] == [f"{base}/api/v1/", f"{base}/docs", f"{base}/health"]
+        assert set(urls[:-3]) <= {f"{base}/admin/", f"{base}/app/"}
+        for front in urls[:-3]:
+            assert httpx.get(front, timeout=10).status_code == 200
         assert httpx.get(urls[-1], timeout=10).json()["status"] == "ok"
-        assert httpx.get(urls[1], timeout=10).status_code == 200
+        assert httpx.get(urls[-2], timeout=10).status_code == 200
         # the administrator exists, and its password is nowhere on the command line
         assert login(base, PASSWORD).status_code == 200
         cmdline = Path(f"/proc/{running.process.pid}/cmdline")
