@@ -30,6 +30,7 @@ from xindai.api.admin_rows import (
     card_rows,
     channel_filter,
     contact_rows,
+    count_cap,
     decision_rows,
     loan_rows,
     not_found,
@@ -149,7 +150,7 @@ def borrowers(
 ) -> dict[str, Any]:
     stmt = _select(request, staff, filters, params.query)
     with reading(request) as session:
-        rows, total = BORROWERS.page(session, stmt, params)
+        rows, total = BORROWERS.page(session, stmt, params, cap=count_cap())
         return params.answer(_render(request)(session, rows), total)
 
 

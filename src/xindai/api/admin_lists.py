@@ -589,7 +589,9 @@ def audit_log(
     filters: Annotated[AuditFilters, Depends(audit_filters)],
 ) -> dict[str, Any]:
     with reading(request) as session:
-        rows, total = AUDIT_LIST.page(session, _audit(filters, params.query), params)
+        rows, total = AUDIT_LIST.page(
+            session, _audit(filters, params.query), params, cap=count_cap()
+        )
         return params.answer(_render_audit(session, rows), total)
 
 

@@ -21,6 +21,7 @@ from xindai.api.admin_rows import (
     between_days,
     borrower_ids,
     channel_filter,
+    count_cap,
     journal_rows,
     loan_rows,
     not_found,
@@ -178,7 +179,7 @@ def loans(
 ) -> dict[str, Any]:
     stmt = _select(request, staff, filters, params.query)
     with reading(request) as session:
-        rows, total = LOANS.page(session, stmt, params)
+        rows, total = LOANS.page(session, stmt, params, cap=count_cap())
         return params.answer(_render(session, rows), total)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, case, false, func, select
 from sqlalchemy.orm import Session
 
 from xindai.api.deps import Staff
-from xindai.api.listing import SCOPED_COUNT_CAP
+from xindai.api.listing import COUNT_CAP, SCOPED_COUNT_CAP
 from xindai.digits import fold_full_width_digits
 from xindai.ledger.accounts import BY_CODE
 from xindai.money import format_yuan
@@ -113,10 +113,13 @@ def channel_filter(staff: Staff, column: Any, asked: str | None) -> list[ColumnE
     return conditions
 
 
-def count_cap(staff: Staff, asked_channel: str | None) -> int | None:
-    """The cap of a list's count when its channel (an agent's scope, or the channel asked
-    for) is another table's, joined: an exact count would read every row of the join."""
-    return SCOPED_COUNT_CAP if visible_channel(staff) is not None or asked_channel else None
+def count_cap(staff: Staff | None = None, asked_channel: str | None = None) -> int:
+    """The cap of a list's count: `COUNT_CAP`, or `SCOPED_COUNT_CAP` when its channel (an
+    agent's scope, or the channel asked for) is another table's, joined (pass the staff
+    member and the channel asked for only then): an exact count would read every row."""
+    if staff is not None and (visible_channel(staff) is not None or asked_channel):
+        return SCOPED_COUNT_CAP
+    return COUNT_CAP
 
 
 def between_days(column: Any, first: date | None, last: date | None) -> list[Any]:

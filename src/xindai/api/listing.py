@@ -65,6 +65,9 @@ from xindai.store.db import transaction
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 SCOPED_COUNT_CAP = 10_000
+COUNT_CAP = 100_000
+"""Lists count at most this many rows (`total_capped` beyond): counting a million rows costs
+more than the page (PostgreSQL reads them all); past it, a filter is what the user needs."""
 MAX_PAGE = 1_000_000
 MAX_EXPORT_ROWS = 100_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,7 +85,7 @@ class Page(View, Generic[T]):
     total_capped: bool = Field(
         default=False,
         description="true when counting stopped at `total` (there are at least that many): "
-        "a data scope that joins another table counts at most 10,000 rows",
+        "lists count at most 100,000 rows, 10,000 when the data scope joins another table",
     )
     page: int = Field(ge=1)
     page_size: int = Field(ge=1, le=MAX_PAGE_SIZE)

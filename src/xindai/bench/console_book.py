@@ -457,7 +457,7 @@ def build_console_book(
     payout_count = copy_rows(
         connection,
         Payout.__table__,
-        payouts(),
+        sorted(payouts(), key=lambda row: row[7]),  # appended as they were sent
         (
             "id",
             "application_id",
@@ -521,7 +521,7 @@ def build_console_book(
     withholding_count = copy_rows(
         connection,
         Withholding.__table__,
-        withholdings(),
+        sorted(withholdings(), key=lambda row: row[6]),  # appended as they were asked
         (
             "request_ref",
             "loan_id",
@@ -548,7 +548,7 @@ def build_console_book(
             LoanTransaction.principal_fen,
             LoanTransaction.interest_fen,
             LoanTransaction.fee_fen,
-        )
+        ).order_by(LoanTransaction.posted_on, LoanTransaction.loan_id, LoanTransaction.seq)
     ).all()
     lines = _journal(connection, txns)
 
@@ -615,26 +615,37 @@ def _journal(connection: Connection, txns: Sequence[Any]) -> int:
         ("4101", 0, np.where(repayment, interest, 0)),
         ("4102", 0, np.where(repayment, fee, principal - amount)),
     ]
-    written = 0
+    parts: dict[str, list[Any]] = {k: [] for k in ("row", "line", "code", "debit", "credit")}
     line_no = np.zeros(count, np.int64)
-    for code, debit, credit in specs:
+    for number, (_code, debit, credit) in enumerate(specs):
         debit_a = np.broadcast_to(np.asarray(debit, np.int64), (count,))
         credit_a = np.broadcast_to(np.asarray(credit, np.int64), (count,))
         keep = (debit_a != 0) | (credit_a != 0)
         line_no = line_no + keep
         rows = np.flatnonzero(keep)
+        parts["row"].append(rows)
+        parts["line"].append(line_no[rows])
+        parts["code"].append(np.full(len(rows), number, np.int8))
+        parts["debit"].append(debit_a[rows])
+        parts["credit"].append(credit_a[rows])
+    row, line, code, debits, credits = (np.concatenate(parts[k]) for k in parts)
+    order = np.lexsort((line, seq[row], loan[row], posted[row]))  # appended day by day
+    row, line, code, debits, credits = (a[order] for a in (row, line, code, debits, credits))
+    written = 0
+    for cash in (True, False):  # the channel's cash lines name it; the others none
+        pick = np.flatnonzero((code == 1) == cash)
         written += insert_columns(
             connection,
             JournalLine.__table__,
             {
-                "loan_id": loan[rows],
-                "entry_no": seq[rows],
-                "line_no": line_no[rows],
-                "business_date": posted[rows],
-                "account_code": code,
-                "channel": "default" if code == "1001" else None,
-                "debit_fen": np.ascontiguousarray(debit_a[rows]),
-                "credit_fen": np.ascontiguousarray(credit_a[rows]),
+                "loan_id": loan[row[pick]],
+                "entry_no": seq[row[pick]],
+                "line_no": line[pick],
+                "business_date": posted[row[pick]],
+                "account_code": Text(code[pick], [c for c, _d, _c in specs]),
+                "channel": "default" if cash else None,
+                "debit_fen": np.ascontiguousarray(debits[pick]),
+                "credit_fen": np.ascontiguousarray(credits[pick]),
                 "external_ref": None,
             },
         )
