@@ -178,6 +178,25 @@ def test_a_wrong_password_shows_the_server_message_and_code(stack: Stack, contex
     page.screenshot(path=shot_path("login", "wrong-password"))
 
 
+def test_sign_out_revokes_the_token_on_the_server(stack: Stack, context: Any) -> None:
+    page = context.new_page()
+    sign_in(page, stack, "ops")
+    token = page.evaluate("sessionStorage.getItem('xindai.console.token')")
+    assert token
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert stack.api.get("/api/v1/admin/me", headers=bearer).status_code == 200
+    page.click('[data-test="user-menu"] button')
+    with page.expect_response("**/api/v1/admin/auth/logout") as logout:
+        page.click('[data-test="menu-logout"]')
+    assert logout.value.status == 204
+    page.wait_for_url("**/login", timeout=10_000)
+    assert page.evaluate("sessionStorage.getItem('xindai.console.token')") is None
+    refused = stack.api.get("/api/v1/admin/me", headers=bearer)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "AUTH_REQUIRED"
+    page.screenshot(path=shot_path("ops", "signed-out"))
+
+
 def test_english_switches_the_menus_and_the_shell(stack: Stack, context: Any) -> None:
     me = stack.me("reviewer")
     page = context.new_page()

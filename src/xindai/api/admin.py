@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request, Response
 
 from xindai.api import views, views_admin
-from xindai.api.deps import PathId, Staff, client_ip, current_staff, permitted, platform
+from xindai.api.deps import (
+    PathId,
+    Staff,
+    client_ip,
+    current_staff,
+    permitted,
+    platform,
+)
 from xindai.api.openapi import responses
 from xindai.api.schemas import ReviewIn, StaffIn, StaffLoginIn
 from xindai.origination.journey import OriginationService
-from xindai.security import audit
+from xindai.security import audit, tokens
 from xindai.security.staff import StaffService
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin 管理后台"])
@@ -40,6 +47,30 @@ def login(body: StaffLoginIn, request: Request) -> dict[str, Any]:
         body.username, body.password, body.totp, p.clock(), ip=client_ip(request)
     )
     return {"token": result.token, "role": result.role, "expires_at": result.expires_at.isoformat()}
+
+
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    response_class=Response,
+    summary="Sign out: the caller's token no longer works / 退出登录",
+)
+def logout(staff: CurrentStaff, request: Request) -> Response:
+    """Revokes the bearer token of this call (other sessions of the same account stay);
+    audited as `staff.logout`. A later call with the token is a 401 AUTH_REQUIRED."""
+    p = platform(request)
+    with p.sessions.begin() as session:
+        tokens.revoke(session, tokens.bearer_of(request.headers.get("authorization", "")))
+        audit.record(
+            session,
+            actor=staff.username,
+            action="staff.logout",
+            resource="staff_user",
+            resource_id=staff.id,
+            ip=client_ip(request),
+            at=p.clock(),
+        )
+    return Response(status_code=204)
 
 
 @router.get(

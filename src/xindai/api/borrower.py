@@ -36,6 +36,7 @@ from xindai.money import parse_yuan
 from xindai.origination.agreements import REGISTRATION_AGREEMENTS, agreement
 from xindai.origination.declared import parse_declared
 from xindai.origination.journey import OriginationService
+from xindai.security import audit, tokens
 from xindai.security.pii import mask_phone
 from xindai.store.models import Borrower
 
@@ -82,6 +83,30 @@ def login(body: LoginIn, request: Request) -> dict[str, Any]:
         "new_borrower": result.new_borrower,
         "expires_at": result.expires_at.isoformat(),
     }
+
+
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    response_class=Response,
+    summary="Log out: the app's token no longer works / 退出登录",
+)
+def logout(borrower_id: BorrowerId, request: Request) -> Response:
+    """Revokes the bearer token of this call (the borrower's other devices stay signed in);
+    audited as `borrower.logout`. A later call with the token is a 401 AUTH_REQUIRED."""
+    p = platform(request)
+    with p.sessions.begin() as session:
+        tokens.revoke(session, tokens.bearer_of(request.headers.get("authorization", "")))
+        audit.record(
+            session,
+            actor=f"borrower:{borrower_id}",
+            action="borrower.logout",
+            resource="borrower",
+            resource_id=borrower_id,
+            ip=client_ip(request),
+            at=p.clock(),
+        )
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=views.Profile, summary="My profile (masked) / 我的资料")

@@ -108,6 +108,13 @@ def authenticate(session: Session, token: str | None, *, now: datetime) -> Subje
     return Subject(SubjectKind(row.subject_kind), row.subject_id)
 
 
+def bearer_of(authorization: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header; "" for any other header."""
+    if authorization[:7].lower() != "bearer ":
+        return ""
+    return authorization[7:].strip()
+
+
 def revoke(session: Session, token: str) -> bool:
     """End the session of `token` (logout); False if there was no such live token."""
     if not token or len(token) > MAX_TOKEN_LENGTH:

@@ -1,5 +1,6 @@
 // The staff session: the token (this browser tab's sessionStorage), who is signed in
-// (GET /me), signing in with a password and, when the account has one, a TOTP code.
+// (GET /me), signing in with a password and, when the account has one, a TOTP code, and
+// signing out (the server revokes the token).
 import { defineStore } from "pinia";
 import { computed, ref } from "vue";
 import type { Schemas } from "@shared/api/client";
@@ -45,6 +46,20 @@ export const useAuth = defineStore("auth", () => {
     endedBecause.value = reason;
   }
 
+  /** Sign out: the server revokes the token first (POST /auth/logout), so a copy of it no
+   *  longer works; the session here ends whatever the server answers (an expired token or
+   *  no network must not keep anyone signed in). */
+  async function signOut(): Promise<void> {
+    if (token.value) {
+      try {
+        await api.request<void>("POST", `${ADMIN}/auth/logout`);
+      } catch {
+        /* already ended on the server, or unreachable: end it here all the same */
+      }
+    }
+    logout();
+  }
+
   const permissions = computed(() => new Set<string>(me.value?.permissions ?? []));
   function can(permission: string): boolean {
     return permissions.value.has(permission);
@@ -54,5 +69,5 @@ export const useAuth = defineStore("auth", () => {
     if (token.value) logout(error);
   });
 
-  return { token, me, endedBecause, login, loadMe, logout, can, permissions };
+  return { token, me, endedBecause, login, loadMe, logout, signOut, can, permissions };
 });
