@@ -160,6 +160,11 @@ def test_a_waiver_goes_through_the_approvals_inbox_and_posts(
     checker = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     try:
         page = signed_in(maker, stack, "service")
+        asked: list[str] = []
+        page.on(
+            "request",
+            lambda r: asked.append(r.url) if "/api/v1/admin/approvals" in r.url else None,
+        )
         page.goto(f"{stack.console}loans/{cash_loan}")
         page.wait_for_selector('[data-test="servicing"]')
         page.click('[data-test="servicing"] button')
@@ -174,8 +179,18 @@ def test_a_waiver_goes_through_the_approvals_inbox_and_posts(
             '[data-list="/api/v1/admin/approvals/mine"] [data-status="pending"]', timeout=10_000
         )
         shot(page, "waiver-02-maker-sees-pending")
+        # the tab asks for this loan's requests only (loan_id), and the maker approves nothing
+        assert asked and all(f"loan_id={cash_loan}" in url for url in asked), asked
+        assert all("/approvals/mine" in url for url in asked), asked
+        assert page.locator('[data-test="loan-requests-inbox"]').count() == 0
 
         page = signed_in(checker, stack, "finance")
+        page.goto(f"{stack.console}loans/{cash_loan}")
+        page.click("#tab-requests")
+        page.wait_for_selector(
+            '[data-test="loan-requests-inbox"] [data-status="pending"]', timeout=10_000
+        )
+        shot(page, "waiver-02b-checker-sees-it-on-the-loan")
         page.goto(f"{stack.console}approvals")
         settle(page)
         shot(page, "waiver-03-inbox")

@@ -77,6 +77,9 @@ KindFilter = Annotated[
     str | None, Query(max_length=24, json_schema_extra={"enum": [k.value for k in KINDS]})
 ]
 StatusFilter = Annotated[str | None, Query(max_length=16, json_schema_extra={"enum": STATUSES})]
+LoanFilter = Annotated[
+    WholeNumber | None, Query(ge=1, le=2**63 - 1, description="one loan's requests only")
+]
 
 
 # ------------------------------------------------------------------ request bodies
@@ -348,10 +351,13 @@ def my_requests(
     params: Annotated[ListParams, APPROVALS.params()],
     status: StatusFilter = None,
     kind: KindFilter = None,
+    loan_id: LoanFilter = None,
 ) -> dict[str, Any]:
+    """The caller's own requests, any status unless filtered; `loan_id`: on one loan only
+    (the loan page's 申请 tab)."""
     stmt = select(ApprovalRequest, Loan).outerjoin(Loan, Loan.id == ApprovalRequest.loan_id)
     stmt = stmt.where(ApprovalRequest.requested_by == staff.username)
-    return _page(request, stmt, params, status, kind)
+    return _page(request, stmt, params, status, kind, loan_id)
 
 
 @router.post(
@@ -377,7 +383,10 @@ def _page(
     params: ListParams,
     status: str | None,
     kind: str | None,
+    loan_id: int | None,
 ) -> dict[str, Any]:
+    if loan_id is not None:
+        stmt = stmt.where(ApprovalRequest.loan_id == loan_id)
     if status is not None:
         stmt = stmt.where(ApprovalRequest.status == status)
     if kind is not None:
@@ -399,7 +408,7 @@ def inbox(
     params: Annotated[ListParams, APPROVALS.params()],
     status: StatusFilter = "pending",
     kind: KindFilter = None,
-    loan_id: Annotated[WholeNumber | None, Query(ge=1, le=2**63 - 1)] = None,
+    loan_id: LoanFilter = None,
 ) -> dict[str, Any]:
     """The requests of the kinds the caller holds the approve permission for (empty when
     none); pending ones exclude the caller's own (a maker never checks)."""
@@ -407,9 +416,7 @@ def inbox(
     stmt = stmt.where(ApprovalRequest.kind.in_(_approvable(staff)))
     if status == "pending":
         stmt = stmt.where(ApprovalRequest.requested_by != staff.username)
-    if loan_id is not None:
-        stmt = stmt.where(ApprovalRequest.loan_id == loan_id)
-    return _page(request, stmt, params, status, kind)
+    return _page(request, stmt, params, status, kind, loan_id)
 
 
 @router.get(

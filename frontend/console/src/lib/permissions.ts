@@ -11,3 +11,14 @@ export const REQUEST_PERMISSIONS = [
   "loans.sale.request",
   "loans.refund",
 ] as const;
+
+/** The approvals a checker may give (the inbox holds the kinds the member may approve). */
+export const APPROVE_PERMISSIONS = [
+  "loans.waive.approve",
+  "loans.defer.approve",
+  "loans.extend.approve",
+  "loans.restructure.approve",
+  "loans.write_off.approve",
+  "loans.sale.approve",
+  "loans.refund.approve",
+] as const;
