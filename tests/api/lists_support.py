@@ -10,6 +10,7 @@ Use it with `from tests.api.lists_support import lists_fixture  # noqa: F401`.
 
 from __future__ import annotations
 
+import socket
 import threading
 import uuid
 import warnings
@@ -83,7 +84,10 @@ def build_lists_platform(url: str, folder: Path, *, loans: int = LOANS) -> Any:
 
     engine = make_engine(url)
     migrate.upgrade(engine)
-    settings = Settings(data_dir=folder, database_url=url)
+    with socket.socket() as probe:  # a port nobody serves: no payment channel here
+        probe.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    settings = Settings(data_dir=folder, database_url=url, providers_url=nowhere)
     platform = Platform.from_settings(
         settings, sessions=session_factory(engine), clock=lambda: datetime(2026, 3, 2, 12, 0)
     )

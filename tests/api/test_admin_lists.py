@@ -486,3 +486,35 @@ def test_counts_from_daily_totals_and_capped_counts(lists: Lists) -> None:
     assert (int(capped), getattr(capped, "capped", False)) == (10, True)
     assert (exact, getattr(exact, "capped", False)) == (7, False)
     assert ListParams().answer([], capped)["total_capped"] is True
+
+
+def test_a_deep_page_is_the_same_rows_through_its_keys(lists: Lists) -> None:
+    from dataclasses import replace
+
+    from xindai.api.admin_lists import JOURNAL_LIST
+    from xindai.api.admin_loans import LOANS as LOAN_LIST
+    from xindai.api.listing import ListParams
+    from xindai.store.models import JournalLine
+
+    deep = lists.get("finance", f"{ADMIN}/ledger/journal", page=60, page_size=20)
+    with lists.platform.sessions() as session:
+        expected = session.execute(
+            select(JournalLine.loan_id, JournalLine.entry_no, JournalLine.line_no)
+            .order_by(
+                JournalLine.business_date.desc(),
+                JournalLine.loan_id.desc(),
+                JournalLine.entry_no.desc(),
+                JournalLine.line_no.desc(),
+            )
+            .offset(59 * 20)
+            .limit(20)
+        ).all()
+        assert JOURNAL_LIST.deferred_from <= 59 * 20
+        for sort in ("-principal", "dpd", "-id"):
+            params = ListParams(page=9, page_size=13, sort=sort)
+            direct, _ = replace(LOAN_LIST, deferred_from=10**9).page(session, select(Loan), params)
+            keyed, _ = replace(LOAN_LIST, deferred_from=10).page(session, select(Loan), params)
+            assert [r[0].id for r in keyed] == [r[0].id for r in direct] and len(keyed) == 13
+    assert [(r["loan_id"], r["entry_no"], r["line_no"]) for r in deep["items"]] == [
+        tuple(row) for row in expected
+    ]
