@@ -197,6 +197,40 @@ def test_sign_out_revokes_the_token_on_the_server(stack: Stack, context: Any) ->
     page.screenshot(path=shot_path("ops", "signed-out"))
 
 
+def test_a_strategy_version_shows_its_graph_and_a_nodes_rules(stack: Stack, context: Any) -> None:
+    page = context.new_page()
+    watch = Watch(page)
+    sign_in(page, stack, "reviewer")
+    page.goto(f"{stack.console}strategies")
+    settle(page)
+    page.locator('.el-table__body button:visible:has-text("查看")').first.click()
+    chart = page.locator('[data-test="graph-chart"] canvas').first
+    chart.wait_for(timeout=10_000)
+    settle(page)
+    box = chart.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 200, box
+    table = page.locator('[data-test="graph-table"]')
+    assert "决策表" in table.inner_text() and "准入规则" in table.inner_text()
+    panel = page.locator('[data-test="node-panel"]')
+    assert "点击图中的节点" in panel.inner_text()
+    # the default graph is one row of 8 nodes, left to right: the second is 准入规则
+    page.mouse.click(
+        box["x"] + 60 + (box["width"] - 120) / 7, box["y"] + 48 + (box["height"] - 72) / 2
+    )
+    panel.locator('[data-test="node-name"]').wait_for(timeout=5_000)
+    assert "准入规则" in panel.locator('[data-test="node-name"]').inner_text()
+    rules = panel.locator('[data-test="node-rules"]')
+    assert "collect" in panel.inner_text() and rules.locator("tbody tr").count() > 3
+    page.screenshot(path=shot_path("reviewer", "strategy-graph"))
+    table.locator("tbody tr", has_text="结论").first.click()  # a row selects its node too
+    page.wait_for_function(
+        "() => document.querySelector('[data-test=\"node-name\"]').innerText.includes('结论')"
+    )
+    assert "expression" in panel.inner_text()
+    page.screenshot(path=shot_path("reviewer", "strategy-graph-expression"))
+    assert watch.errors == [] and watch.failed == []
+
+
 def test_english_switches_the_menus_and_the_shell(stack: Stack, context: Any) -> None:
     me = stack.me("reviewer")
     page = context.new_page()
