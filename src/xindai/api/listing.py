@@ -50,7 +50,7 @@ from urllib.parse import quote
 from fastapi import Depends, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, create_model
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
@@ -284,7 +284,6 @@ class Listing:
             return rows, total(session)
         return rows, count(session, stmt if counted is None else counted, cap=cap)
 
-
     def _rows(self, session: Session, stmt: Select[Any], params: ListParams) -> Sequence[Any]:
         """The page's rows. A deep page (from `DEFERRED_FROM` rows in) skips the rows before it
         by their keys alone — an index-only walk — and then reads its own rows by key (a
@@ -307,8 +306,12 @@ class Listing:
             return []
         if len(self.tiebreaks) == 1:
             wanted = stmt.where(self.tiebreaks[0].in_([k[0] for k in keys]))
-        else:
-            wanted = stmt.where(tuple_(*self.tiebreaks).in_([tuple(k) for k in keys]))
+        else:  # OR of key equalities: each an index lookup (a row-value IN may scan)
+            wanted = stmt.where(
+                or_(
+                    *(and_(*(c == v for c, v in zip(self.tiebreaks, k, strict=True))) for k in keys)
+                )
+            )
         columns = [c.key for c in self.tiebreaks]
         found = {
             tuple(getattr(row[0], name) for name in columns): row
@@ -321,8 +324,8 @@ def count(session: Session, stmt: Select[Any], *, cap: int | None = None) -> int
     """How many rows `stmt` selects (its ORDER BY dropped); with `cap`, at most that many
     (a `Total.at_least` when there are more)."""
     inner = stmt.order_by(None)
-    if cap is not None:
-        inner = inner.limit(cap + 1)
+    if cap is not None:  # rows as a constant, so that the count can walk an index alone
+        inner = inner.with_only_columns(literal(1), maintain_column_froms=True).limit(cap + 1)
     counted = select(func.count()).select_from(inner.subquery())
     found = int(session.execute(counted).scalar_one())
     if cap is not None and found > cap:
