@@ -216,12 +216,27 @@ def test_a_product_change_is_activated_by_a_second_person(stack: Stack, browser:
         settle(page)
         page.locator('[data-test="view"]:visible').first.click()
         page.click('[data-test="new-version"]')
-        editor = page.locator('textarea[data-test="definition"]')
-        definition = json.loads(editor.input_value())
-        definition["name"] = f"{definition['name']}（新版）"
-        editor.fill(json.dumps(definition, ensure_ascii=False, indent=2))
-        page.click('[data-test="check"]')
-        page.wait_for_selector(".el-dialog .el-alert--success", timeout=10_000)
+        cost = page.locator('[data-test="live-cost"]')
+        page.wait_for_selector('[data-test="live-cost"][data-state="within"]', timeout=10_000)
+        name = page.locator('input[data-test="f-name"]')
+        name.fill(f"{name.input_value()}（新版）")
+        rate = page.locator('input[data-test="f-annual-rate"]')
+        assert rate.input_value() == "20"  # 0.20 shown as a percent
+        rate.fill("40")  # above the 24% cap: checked live, and not saved
+        page.wait_for_selector('[data-test="live-cost"][data-state="over"]', timeout=10_000)
+        assert "超过" in cost.inner_text()
+        assert page.locator('[data-test="save-draft"]').is_disabled()
+        shot(page, "product-01a-over-the-cap")
+        rate.fill("19")
+        page.locator('input[data-test="f-amount-max"]').fill("12000")
+        page.wait_for_selector('[data-test="live-cost"][data-state="within"]', timeout=10_000)
+        # the JSON view holds what the form holds, and back
+        page.click('[data-test="json-toggle"]')
+        definition = json.loads(page.locator('textarea[data-test="definition"]').input_value())
+        assert definition["annual_rate"] == "0.19" and definition["amount_max"] == "12000"
+        page.click('[data-test="json-toggle"]')
+        page.wait_for_selector('[data-test="live-cost"][data-state="within"]', timeout=10_000)
+        page.fill('input[data-test="draft-note"]', "年利率 19%，最高 12000 元")
         shot(page, "product-01-draft-checked")
         page.click('[data-test="save-draft"]')
         page.wait_for_selector(".el-message--success", timeout=10_000)
@@ -233,6 +248,13 @@ def test_a_product_change_is_activated_by_a_second_person(stack: Stack, browser:
         )["items"]
         assert len(drafts) == 1 and drafts[0]["created_by"] == "ops"
         version = drafts[0]["version"]
+        saved = stack.ok(
+            stack.api.get(
+                f"/api/v1/admin/products/WEEK8/versions/{version}", headers=stack.auth("ops")
+            )
+        )["definition"]
+        assert saved["annual_rate"] == "0.19" and saved["amount_max"] == "12000.00", saved
+        assert saved["name"].endswith("（新版）")
         page = signed_in(checker, stack, "reviewer")
         page.goto(f"{stack.console}products?code=WEEK8&status=draft")
         settle(page)
