@@ -71,6 +71,9 @@ class Lists:
         return response.json()
 
 
+_HELD_PORTS: list[socket.socket] = []  # kept open for the whole run
+
+
 def build_lists_platform(url: str, folder: Path, *, loans: int = LOANS) -> Any:
     """A platform on `url` (migrated, empty) with the synthetic lender and a staff member
     of every role."""
@@ -84,9 +87,11 @@ def build_lists_platform(url: str, folder: Path, *, loans: int = LOANS) -> Any:
 
     engine = make_engine(url)
     migrate.upgrade(engine)
-    with socket.socket() as probe:  # a port nobody serves: no payment channel here
-        probe.bind(("127.0.0.1", 0))
-        nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    # a port nobody serves: bound (so no later server of the run gets it) but not listening
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    _HELD_PORTS.append(held)
+    nowhere = f"http://127.0.0.1:{held.getsockname()[1]}"
     settings = Settings(data_dir=folder, database_url=url, providers_url=nowhere)
     platform = Platform.from_settings(
         settings, sessions=session_factory(engine), clock=lambda: datetime(2026, 3, 2, 12, 0)

@@ -392,6 +392,7 @@ def test_demo_runs(capsys, tmp_path) -> None:
     code, out, _ = run(
         capsys,
         "demo",
+        "portfolio",
         "--loans",
         "12",
         "--weeks",
