@@ -67,7 +67,9 @@ describe("the list query (docs/admin-api.md)", () => {
     });
   });
   test("an answer is a page, or a bare list from an older route", () => {
-    expect(asPage({ items: [{ id: 1 }], total: 41, page: 1, page_size: 20 })).toEqual({ items: [{ id: 1 }], total: 41, paged: true });
-    expect(asPage([{ id: 1 }, { id: 2 }])).toEqual({ items: [{ id: 1 }, { id: 2 }], total: 2, paged: false });
+    expect(asPage({ items: [{ id: 1 }], total: 41, page: 1, page_size: 20 })).toEqual({ items: [{ id: 1 }], total: 41, paged: true, capped: false });
+    expect(asPage([{ id: 1 }, { id: 2 }])).toEqual({ items: [{ id: 1 }, { id: 2 }], total: 2, paged: false, capped: false });
+    // the server stopped counting: the total is a lower bound
+    expect(asPage({ items: [], total: 100000, total_capped: true }).capped).toBe(true);
   });
 });

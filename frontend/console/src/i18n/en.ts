@@ -108,6 +108,7 @@ const en: Messages = {
     actions: "Actions",
     empty: "Nothing here yet",
     emptyFiltered: "Nothing matches these filters",
+    capped: "more than {n} rows: narrow the search to count them",
     unpaged: "{n} rows (the newest the server returns)",
   },
   status: {

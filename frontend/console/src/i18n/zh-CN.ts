@@ -106,6 +106,7 @@ const zhCN = {
     actions: "操作",
     empty: "暂无数据",
     emptyFiltered: "没有符合条件的记录",
+    capped: "超过 {n} 条，请用筛选条件缩小范围后再统计",
     unpaged: "共 {n} 条（服务器返回的最新记录）",
   },
   status: {

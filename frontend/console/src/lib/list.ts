@@ -153,12 +153,16 @@ export function filtersFromRoute(routeQuery: Record<string, unknown>, defs: Filt
 export interface PageAnswer<T> {
   items: T[];
   total: number;
+  total_capped?: boolean;
   page?: number;
   page_size?: number;
 }
 
-/** A list answer as a page: the convention's page, or a bare array (older routes). */
-export function asPage<T>(answer: PageAnswer<T> | T[]): { items: T[]; total: number; paged: boolean } {
-  if (Array.isArray(answer)) return { items: answer, total: answer.length, paged: false };
-  return { items: answer.items ?? [], total: answer.total ?? 0, paged: true };
+/** A list answer as a page: the convention's page, or a bare array (older routes);
+ * `capped` when the server stopped counting (the total is a lower bound). */
+export function asPage<T>(
+  answer: PageAnswer<T> | T[],
+): { items: T[]; total: number; paged: boolean; capped: boolean } {
+  if (Array.isArray(answer)) return { items: answer, total: answer.length, paged: false, capped: false };
+  return { items: answer.items ?? [], total: answer.total ?? 0, paged: true, capped: answer.total_capped === true };
 }
