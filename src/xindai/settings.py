@@ -11,6 +11,9 @@
     XINDAI_PUBLIC_URL     this platform's base URL, for provider callbacks
     XINDAI_PAYMENTS_RESOLVE_AFTER_MINUTES  ask the channel about requests without a result
                           after this long (default 10)
+    XINDAI_WITHHOLD_DAILY_UNTIL_DPD, XINDAI_WITHHOLD_THEN_EVERY_DAYS  automatic withholding
+                          (代扣) every day until a loan is 7 days past due, then every 7th
+                          day (defaults; see origination.withholding)
     XINDAI_TRUSTED_PROXIES  reverse proxies (IPs / CIDRs, comma-separated) whose
                           X-Forwarded-For / -Proto `serve` believes; default none
 
@@ -71,6 +74,10 @@ class Settings(BaseSettings):
     # a payout, collection, refund or card check without a result this long is asked about
     payments_resolve_after_minutes: int = 10
     credit_line_days: int = 180  # a pre-granted credit line lasts this long
+    # automatic withholding (代扣) at close of business: every day until a loan is this many
+    # days past due, from then on only every `withhold_then_every_days` days (DPD 14, 21 …)
+    withhold_daily_until_dpd: int = Field(default=7, ge=0)
+    withhold_then_every_days: int = Field(default=7, ge=1)  # 1: every day, however late
     scorecard_model: str = ""  # a model file from `xindai scorecard fit` (default: the shipped one)
     blocked_regions: str = ""  # province codes (ID digits 1-2) not served, comma-separated
 

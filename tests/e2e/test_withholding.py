@@ -1,12 +1,13 @@
 """Close of business step 4: automatic withholding on the due date through the payment
-channel, credited when its signed callback arrives at the running server."""
+channel, credited when its signed callback arrives at the running server; a loan whose
+account stays empty is asked every day at first, then only every few days."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -20,8 +21,9 @@ from .test_payouts import approved, status_of
 pytestmark = pytest.mark.e2e
 
 
-def run_cob(stack: Stack, until: date) -> subprocess.CompletedProcess[str]:
-    """`xindai cob run --until … --withholding` as its own process against the stack."""
+def run_cob(stack: Stack, until: date, **settings: int) -> subprocess.CompletedProcess[str]:
+    """`xindai cob run --until … --withholding` as its own process against the stack (with
+    `settings` as XINDAI_* variables)."""
     env = {
         **os.environ,
         "XINDAI_DATABASE_URL": stack.database_url,
@@ -29,6 +31,7 @@ def run_cob(stack: Stack, until: date) -> subprocess.CompletedProcess[str]:
         "XINDAI_PROVIDER_SECRET": SECRET,
         "XINDAI_PUBLIC_URL": stack.base_url,
         "COLUMNS": "200",
+        **{f"XINDAI_{name.upper()}": str(value) for name, value in settings.items()},
     }
     return subprocess.run(
         [
@@ -127,3 +130,48 @@ def test_withholding_request_is_committed_before_the_channel_is_asked(stack: Sta
     for ref, _ in requested:
         events = stack.sim.control.events(ref)
         assert [e["event"] for e in events] == ["withhold.succeeded"], events
+
+
+def test_a_loan_long_past_due_is_withheld_only_every_few_days(stack: Stack) -> None:
+    """The account is empty from the due date on: with `withhold_daily_until_dpd` 2 and
+    `withhold_then_every_days` 3, close of business asks the channel on the due date and
+    1 and 2 days past due, then 5 and 8 days past due, never in between; each request
+    fails at the channel."""
+    from sqlalchemy import text
+
+    from xindai.store.db import make_engine
+
+    card = valid_sample_card("ABC", 8)
+    auth, card_id = onboard(stack, "13600000003", clean_id(53), card)
+    application_id = approved(stack, auth, card_id, "INST12", "1500", 3)
+    ok(stack.api.post(f"/api/v1/borrower/applications/{application_id}/sign", headers=auth))
+    loan_id = status_of(stack, auth, application_id, "disbursed")["loan_id"]
+    loan = ok(stack.api.get(f"/api/v1/borrower/loans/{loan_id}", headers=auth))
+    first_due = date.fromisoformat(loan["installments"][0]["due_date"])
+    stack.sim.control.payment_control(short_cards=[card])
+    engine = make_engine(stack.database_url)
+
+    def answered() -> list[tuple[str, str]] | None:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT business_date, status FROM withholdings"
+                    " WHERE loan_id = :loan AND origin = 'auto' ORDER BY business_date"
+                ),
+                {"loan": loan_id},
+            ).all()
+        found = [(str(day), status) for day, status in rows]
+        return found if all(status != "requested" for _, status in found) else None
+
+    try:
+        cadence = {"withhold_daily_until_dpd": 2, "withhold_then_every_days": 3}
+        for days in range(10):  # a night at a time: each night's request answered first
+            result = run_cob(stack, first_due + timedelta(days=days), **cadence)
+            assert result.returncode == 0, result.stdout + result.stderr
+            found = stack.wait_for(answered, what="the channel's answers")
+        days_past_due = [(date.fromisoformat(day) - first_due).days for day, _ in found]
+        assert days_past_due == [0, 1, 2, 5, 8], found
+        assert {status for _, status in found} == {"failed"}
+    finally:
+        engine.dispose()
+        stack.sim.control.payment_control(funded_cards=[card])

@@ -273,6 +273,14 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
         "minutes before a payment without a result is asked about",
     ),
     "credit_line_days": ("预授信额度有效天数", "days a pre-granted credit line lasts"),
+    "withhold_daily_until_dpd": (
+        "每日代扣至逾期天数",
+        "automatic withholding every day until a loan is this many days past due",
+    ),
+    "withhold_then_every_days": (
+        "此后每隔几天代扣一次",
+        "then withheld only every this many days (1: every day)",
+    ),
     "scorecard_model": ("评分卡模型文件", "scorecard model file (empty: the shipped one)"),
     "blocked_regions": ("不服务的省份代码", "province codes not served"),
 }

@@ -22,6 +22,7 @@ from xindai.integrations.simulators.control import SimulatorControl
 from xindai.integrations.simulators.people import stable_int
 from xindai.origination.journey import OriginationService
 from xindai.origination.refunds import RefundService
+from xindai.origination.withholding import WithholdingCadence
 from xindai.platform import Platform
 from xindai.risk.blacklist_store import add_entry
 from xindai.risk.credit_lines import CreditLineService
@@ -206,17 +207,19 @@ class StaffDesk:
         funded and the channel answers slowly, so that tonight's 代扣 is still in flight when
         finance approves the write-off: the money lands on a closed loan, is parked on the
         borrower's credit balance, and finance refunds it (溢缴款退款)."""
+        cadence = WithholdingCadence.from_settings(self.p.settings)
         with self.p.sessions() as session:
             rows = session.execute(
-                select(Loan.id, BankCard.card_enc)
+                select(Loan.id, Loan.dpd, BankCard.card_enc)
                 .join(Application, Application.loan_id == Loan.id)
                 .join(BankCard, BankCard.id == Application.card_id)
                 .where(Loan.status == "overdue", Loan.dpd >= 30)
                 .order_by(Loan.dpd.desc(), Loan.id)
-                .limit(2)
             ).all()
+        # loans withheld tonight (tonight they are a day later)
+        rows = [row for row in rows if cadence.withholds_at(int(row[1]) + 1)][:2]
         chosen: list[tuple[int, int]] = []
-        for loan_id, card_enc in rows:
+        for loan_id, _dpd, card_enc in rows:
             self._request(
                 TxnKind.WRITE_OFF, loan_id, {}, "逾期超过 30 天，失联，申请核销", REVIEWER
             )

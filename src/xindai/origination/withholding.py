@@ -4,6 +4,13 @@ through the payment channel, from the card the loan was paid out to, for what is
 what is already in flight for the loan. The loan is credited when the channel confirms (see
 `journey_repayment.handle_payment_callback` and `payments.Settlement`).
 
+How often (`WithholdingCadence`, from the settings `withhold_daily_until_dpd` and
+`withhold_then_every_days`, 7 and 7 by default): every day from the due date until the loan
+is that many days past due, then only every so many days (DPD 14, 21, 28 … by default), as a
+lender does once the account has shown it is empty: each failed request costs the channel's
+fee and lowers the merchant's success rate with the banks, and the borrower can still pay
+in the app on any day. `withhold_then_every_days = 1` asks every day however late.
+
 The requests of a partition are committed before the channel is asked (after commit), so a
 callback never meets a request the database does not hold and the write lock is not held
 while the channel answers; the partition is done once every request was sent. The request
@@ -14,19 +21,59 @@ pays once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from xindai.cob.registry import StepContext, StepFn, StepRegistry
+from xindai.errors import InvalidValue
 from xindai.origination.payments import new_request_ref
 from xindai.platform import Platform
+from xindai.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class WithholdingCadence:
+    """On which days past due a loan is withheld: every day up to `daily_until_dpd`, then
+    every `then_every_days`-th day (counted from `daily_until_dpd`)."""
+
+    daily_until_dpd: int = 7
+    then_every_days: int = 7
+
+    def __post_init__(self) -> None:
+        if self.daily_until_dpd < 0:
+            raise InvalidValue(
+                "withhold_daily_until_dpd", self.daily_until_dpd, "must be ≥ 0", "不能小于 0"
+            )
+        if self.then_every_days < 1:
+            raise InvalidValue(
+                "withhold_then_every_days", self.then_every_days, "must be ≥ 1", "不能小于 1"
+            )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WithholdingCadence:
+        return cls(settings.withhold_daily_until_dpd, settings.withhold_then_every_days)
+
+    def withholds_at(self, dpd: int) -> bool:
+        """Whether a loan `dpd` days past due is withheld today."""
+        past = dpd - self.daily_until_dpd
+        return past <= 0 or past % self.then_every_days == 0
+
+    def sql(self, dpd: str) -> str:
+        """`withholds_at` as a SQL condition on the column `dpd` (both dialects)."""
+        n, k = int(self.daily_until_dpd), int(self.then_every_days)
+        if k == 1:
+            return "1 = 1"
+        return f"({dpd} <= {n} OR ({dpd} - {n}) % {k} = 0)"
 
 
 def withholding_step(platform: Platform) -> StepFn:
-    """The step callable for `StepRegistry.register("withholding", …)`."""
+    """The step callable for `StepRegistry.register("withholding", …)`; how often a loan
+    past due is asked for is the platform's `WithholdingCadence`."""
+    cadence = WithholdingCadence.from_settings(platform.settings)
 
     def run(ctx: StepContext) -> int:
         due = ctx.execute(
-            """
+            f"""
             SELECT l.id, a.card_id,
                    SUM(i.principal_due_fen + i.interest_due_fen + i.fee_due_fen
                        + i.penalty_due_fen - i.principal_paid_fen - i.interest_paid_fen
@@ -36,7 +83,7 @@ def withholding_step(platform: Platform) -> StepFn:
             JOIN installments i ON i.loan_id = l.id
             JOIN applications a ON a.loan_id = l.id
             WHERE l.id BETWEEN :lo AND :hi AND l.status IN ('active', 'overdue')
-              AND i.cancelled = :false AND i.due_date <= :d
+              AND i.cancelled = :false AND i.due_date <= :d AND {cadence.sql("l.dpd")}
             GROUP BY l.id, a.card_id
             """,
             false=False,
@@ -110,4 +157,4 @@ def registry_with_withholding(base: StepRegistry, platform: Platform) -> StepReg
     return registry
 
 
-__all__ = ["registry_with_withholding", "withholding_step"]
+__all__ = ["WithholdingCadence", "registry_with_withholding", "withholding_step"]
