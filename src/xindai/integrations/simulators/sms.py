@@ -63,6 +63,7 @@ class SmsSimulator:
         self.templates = dict(TEMPLATES)
         self.messages: list[SmsMessage] = []
         self.by_id: dict[str, SmsMessage] = {}
+        self.by_phone: dict[str, list[SmsMessage]] = {}  # the outbox of one number at once
 
     def send(
         self, phone: str, template_code: str, params: dict[str, str], *, sender: str = "platform"
@@ -94,6 +95,7 @@ class SmsSimulator:
         )
         self.messages.append(message)
         self.by_id[message.message_id] = message
+        self.by_phone.setdefault(phone, []).append(message)
         return message
 
 
@@ -127,7 +129,7 @@ def create_sms_app(state: SimState, sms: SmsSimulator) -> FastAPI:
 
     @app.get("/outbox")
     async def outbox(phone: str | None = None, limit: int = 100) -> dict[str, Any]:
-        found = [m for m in sms.messages if phone is None or m.phone == phone]
+        found = sms.messages if phone is None else sms.by_phone.get(phone, [])
         return {"messages": [asdict(m) for m in found[-max(1, limit) :]]}
 
     @app.post("/templates")
