@@ -141,7 +141,8 @@ def test_the_ledger_balances_and_the_channel_agrees_with_the_journal(demo: Demo)
 
 def test_worker_processes_build_the_same_kind_of_lender(tmp_path: Path) -> None:
     """The people's side of each day split over two processes (what `demo start` does on
-    a machine with two cores): the books still balance and agree with the channel."""
+    a machine with two cores), the channel's callbacks taken by processes of their own: the
+    books still balance and agree with the channel, and the records keep one clock."""
     url = sqlite_url(tmp_path / "xindai.db")
     size = DemoSize(months=1, loans=40, seed=9)
     with SimulatorProcess(SimulatorConfig(secret=DEFAULT_SECRET, callback_delay_ms=20)) as sim:
@@ -162,9 +163,16 @@ def test_worker_processes_build_the_same_kind_of_lender(tmp_path: Path) -> None:
             assert trial_balance(session, END).balanced
             assert reference_breaks(session, rows, CHANNEL) == []
             borrowers = session.scalar(select(func.count()).select_from(Borrower))
+            # one clock for the workers and the processes the channel calls back: no payout
+            # is paid before the worker that asked for it asked
+            early = session.scalar(
+                text("SELECT COUNT(*) FROM payouts WHERE settled_at < created_at")
+            )
+            payouts = session.scalar(text("SELECT COUNT(*) FROM payouts"))
     finally:
         engine.dispose()
     assert borrowers == built.counts["borrowers"]  # both shards' newcomers, each once
+    assert payouts and early == 0
 
 
 def test_a_complete_demo_is_reused_and_an_incomplete_one_rebuilt(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -24,7 +25,7 @@ from xindai.dates import add_months
 from xindai.demo.business import DemoLender, ProgressFn
 from xindai.demo.desk import DEMO_CALLBACK_DELAY_MS
 from xindai.demo.lender import Counts, DemoClock, DemoSize
-from xindai.demo.receiver import PlatformThread
+from xindai.demo.receiver import PlatformProcesses, PlatformThread
 from xindai.demo.staff import create_demo_staff
 from xindai.demo.workers import PeopleWorkers
 from xindai.integrations.simulators.control import SimulatorControl
@@ -37,6 +38,7 @@ from xindai.store.db import background_checkpoints, make_engine, session_factory
 from xindai.store.models import SystemState
 
 DEMO_KEY = "demo_lender"
+CALLBACK_PROCESSES = 2  # beside worker processes: the processes the channel calls back
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +101,8 @@ def build_demo_lender(
     """Run `size.months` months of the demo lender's business up to `end` (its business
     date afterwards) into the fresh database `database_url`, against the simulators at
     `sim_url` (signed with `sim_secret`); the people's part of each day in `workers`
-    processes (0: in this one, which is deterministic to the record)."""
+    processes (0: in this one, which is deterministic to the record; the channel's callbacks
+    then reach a thread of this process, else `CALLBACK_PROCESSES` processes of their own)."""
     started = time.perf_counter()
     start = add_months(end, -size.months)
     engine = make_engine(database_url)
@@ -115,7 +118,9 @@ def build_demo_lender(
             "public_url": f"http://127.0.0.1:{port}",
         }
     )
-    clock = DemoClock(start)
+    # with worker processes, one clock for all of them and for the callback processes
+    shared_clock = multiprocessing.get_context("spawn").Value("d", 0.0) if workers > 0 else None
+    clock = DemoClock(start, shared_clock)
     platform = Platform.from_settings(settings, sessions=sessions, clock=clock)
     control = SimulatorControl(sim_url, timeout_s=30)
     try:
@@ -127,12 +132,21 @@ def build_demo_lender(
             create_demo_staff(session, StaffService(sessions, platform.cipher), clock())
         with contextlib.ExitStack() as stack:
             stack.enter_context(background_checkpoints(engine))
-            stack.enter_context(PlatformThread(platform, port=port))
             people_day = None
             if workers > 0:
+                # the channel's callbacks in processes of their own: this one sends close of
+                # business's requests meanwhile
+                stack.enter_context(
+                    PlatformProcesses(
+                        settings.model_dump(), start, shared_clock, count=CALLBACK_PROCESSES,
+                        port=port,
+                    )
+                )  # fmt: skip
                 people_day = stack.enter_context(
-                    PeopleWorkers(settings.model_dump(), size, start, end, workers)
+                    PeopleWorkers(settings.model_dump(), size, start, end, workers, shared_clock)
                 )
+            else:
+                stack.enter_context(PlatformThread(platform, port=port))
             counts = DemoLender(
                 platform,
                 clock,

@@ -3,7 +3,8 @@ each, `person.index % shards`), so that sign-ups, decisions, contracts and payou
 every core while the building process handles the channel's callbacks and staff work.
 
 Each worker builds its own engine and platform from the same settings and runs a
-`BorrowerSide` one day at a time, as the parent asks over a pipe.
+`BorrowerSide` one day at a time, as the parent asks over a pipe, on the build's shared
+clock (`DemoClock`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class WorkerSpec:
     shards: int
 
 
-def _serve(spec: WorkerSpec, pipe: Connection) -> None:
+def _serve(spec: WorkerSpec, pipe: Connection, shared_clock: Any) -> None:
     from xindai.integrations.simulators.control import SimulatorControl
     from xindai.platform import Platform
     from xindai.settings import Settings
@@ -37,7 +38,7 @@ def _serve(spec: WorkerSpec, pipe: Connection) -> None:
 
     settings = Settings(**spec.settings)
     engine = make_engine(settings.database_url)
-    clock = DemoClock(spec.start)
+    clock = DemoClock(spec.start, shared_clock)
     platform = Platform.from_settings(settings, sessions=session_factory(engine), clock=clock)
     control = SimulatorControl(settings.providers_url, timeout_s=30)
     side = BorrowerSide(
@@ -74,7 +75,13 @@ class PeopleWorkers:
     returns their counts summed."""
 
     def __init__(
-        self, settings: dict[str, Any], size: DemoSize, start: date, end: date, shards: int
+        self,
+        settings: dict[str, Any],
+        size: DemoSize,
+        start: date,
+        end: date,
+        shards: int,
+        shared_clock: Any = None,
     ):
         context = multiprocessing.get_context("spawn")  # no engine or thread crosses a fork
         self._workers: list[tuple[Any, Connection]] = []
@@ -82,7 +89,10 @@ class PeopleWorkers:
             parent, child = context.Pipe()
             spec = WorkerSpec(settings, size, start, end, shard, shards)
             process = context.Process(
-                target=_serve, args=(spec, child), name=f"xindai-demo-{shard}", daemon=True
+                target=_serve,
+                args=(spec, child, shared_clock),
+                name=f"xindai-demo-{shard}",
+                daemon=True,
             )
             self._workers.append((process, parent))
 
