@@ -139,11 +139,11 @@ def test_the_ledger_balances_and_the_channel_agrees_with_the_journal(demo: Demo)
     assert len(rows) >= scalar(demo, "SELECT COUNT(*) FROM payouts WHERE status = 'succeeded'")
 
 
-def test_worker_processes_build_the_same_kind_of_lender(tmp_path: Path) -> None:
+def test_worker_processes_build_the_same_kind_of_lender(tmp_path: Path, database_url: str) -> None:
     """The people's side of each day split over two processes (what `demo start` does on
     a machine with two cores), the channel's callbacks taken by processes of their own: the
     books still balance and agree with the channel, and the records keep one clock."""
-    url = sqlite_url(tmp_path / "xindai.db")
+    url = database_url  # SQLite and PostgreSQL (contracts are rendered in read transactions)
     size = DemoSize(months=1, loans=40, seed=9)
     with SimulatorProcess(SimulatorConfig(secret=DEFAULT_SECRET, callback_delay_ms=20)) as sim:
         built = build_demo_lender(

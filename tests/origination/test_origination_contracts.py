@@ -259,6 +259,24 @@ def test_pdf_is_deterministic() -> None:
     assert render_contract_pdf(replace(data, contract_no="XD-OTHER")) != first
 
 
+def test_the_pdf_font_measures_as_reportlab_does() -> None:
+    """The contract's CJK font remembers one-character widths (rendering is faster): they
+    are the widths reportlab's own font gives, for one character or many, asked twice."""
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
+
+    from xindai.origination.contract_pdf import CJK_FONT, _CidFont
+
+    plain, remembering = UnicodeCIDFont(CJK_FONT), _CidFont(CJK_FONT)
+    for text in [
+        *"借款合同编号 XD0000000123：年化 23.99%，人民币¥1,500.00（元）ABCxyz",
+        "借款合同 No.7",
+    ]:
+        for size in (7.5, 8, 8.5, 9, 18):
+            expected = plain.stringWidth(text, size)
+            assert remembering.stringWidth(text, size) == expected
+            assert remembering.stringWidth(text, size) == expected
+
+
 def test_long_schedules_take_more_pages() -> None:
     short, _ = contract("INST12", 1_000_000, 3)
     twelve = contract("INST12", 1_000_000, 12)[0].installments

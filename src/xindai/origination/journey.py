@@ -78,6 +78,13 @@ class LoginResult:
     expires_at: datetime
 
 
+def _require_approved(application: Application) -> None:
+    if application.status not in ("approved", "signed", "disbursing", "disbursed"):
+        raise JourneyError(
+            "APPLICATION_NOT_APPROVED", "the application is not approved", "申请尚未批准"
+        )
+
+
 class OriginationService(RepaymentSteps):
     """The borrower journey (SPEC §7 steps 1–7); repayment steps in `journey_repayment`."""
 
@@ -447,11 +454,22 @@ class OriginationService(RepaymentSteps):
     # ------------------------------------------------------------ 7. contract, sign, payout
 
     def _contract(self, session: Session, application: Application) -> ContractRecord:
-        existing = session.scalars(
-            select(ContractRecord).where(ContractRecord.application_id == application.id)
-        ).one_or_none()
+        existing = self._existing_contract(session, application.id)
         if existing is not None:
             return existing
+        record = self._render_contract(session, application)
+        session.add(record)
+        session.flush()
+        return record
+
+    def _existing_contract(self, session: Session, application_id: int) -> ContractRecord | None:
+        return session.scalars(
+            select(ContractRecord).where(ContractRecord.application_id == application_id)
+        ).one_or_none()
+
+    def _render_contract(self, session: Session, application: Application) -> ContractRecord:
+        """The application's contract (HTML, PDF and its hash) as of the business date, not
+        yet stored."""
         borrower = self._borrower(session, application.borrower_id)
         product = offered_product(
             repo.load_product(session, application.product_code, application.product_version),
@@ -474,25 +492,37 @@ class OriginationService(RepaymentSteps):
             purpose=parse_purpose(application.purpose),
         )
         pdf = render_contract_pdf(data)
-        record = ContractRecord(
+        return ContractRecord(
             application_id=application.id,
             html=render_contract_html(data),
             pdf=pdf,
             pdf_sha256=hashlib.sha256(pdf).hexdigest(),
             status="issued",
         )
-        session.add(record)
-        session.flush()
-        return record
 
     def contract(self, borrower_id: int, application_id: int) -> ContractRecord:
+        """The application's contract, issued on first reading. It is rendered in a read
+        transaction (a PDF takes some milliseconds: other writers do not wait for it) and
+        stored in a write transaction, unless the business date moved on meanwhile (then
+        rendered again there) or another reading stored it first (that one is the contract)."""
+        with self.p.reads() as session:
+            application = self._application(session, borrower_id, application_id)
+            _require_approved(application)
+            found = self._existing_contract(session, application.id)
+            if found is not None:
+                session.expunge(found)
+                return found
+            rendered, as_of = self._render_contract(session, application), self._today(session)
         with self.p.sessions.begin() as session:
             application = self._application(session, borrower_id, application_id)
-            if application.status not in ("approved", "signed", "disbursing", "disbursed"):
-                raise JourneyError(
-                    "APPLICATION_NOT_APPROVED", "the application is not approved", "申请尚未批准"
-                )
-            record = self._contract(session, application)
+            _require_approved(application)
+            record = self._existing_contract(session, application.id)
+            if record is None and self._today(session) != as_of:
+                record = self._contract(session, application)
+            elif record is None:
+                session.add(rendered)
+                session.flush()
+                record = rendered
             session.expunge(record)
             return record
 
