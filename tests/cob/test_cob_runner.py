@@ -172,6 +172,54 @@ def test_registered_steps_run_in_order_and_record_their_rows(
     world.check()
 
 
+def test_calls_after_commit_run_several_at_once_and_a_failure_leaves_the_step_running(
+    make_world: Callable[..., Any],
+) -> None:
+    """A step's calls after its commit (withholding's requests to the channel) run
+    `AFTER_COMMIT_CALLS` at a time, each once; when one fails the calls not yet started
+    are dropped, the run fails and the partition stays running (a resumed run sends again)."""
+    import threading
+    import time
+
+    from xindai.cob.runner import AFTER_COMMIT_CALLS
+
+    world = make_world(seed=4, start=START, initial_loans=10, new_per_day=0, history_days=10)
+    lock = threading.Lock()
+    state = {"running": 0, "most": 0, "calls": 0}
+    failing = {"on": False}
+
+    def call() -> None:
+        with lock:
+            state["calls"] += 1
+            state["running"] += 1
+            state["most"] = max(state["most"], state["running"])
+        try:
+            time.sleep(0.02)
+            if failing["on"]:
+                raise Crash("the channel is down")
+        finally:
+            with lock:
+                state["running"] -= 1
+
+    def withhold(context: StepContext) -> int:
+        context.after_commit.extend([call] * 40)
+        return 40
+
+    registry = DEFAULT_REGISTRY.copy()
+    registry.register("withholding", withhold)
+    world.run_day(registry=registry)
+    assert state["calls"] == 40 and 1 < state["most"] <= AFTER_COMMIT_CALLS
+    assert _runs(world.sessions, START)["withholding"] == ("done", 40)
+
+    failing["on"], state["calls"] = True, 0
+    with pytest.raises(Crash):
+        run_cob(world.engine, registry=registry)
+    day = START + timedelta(days=1)
+    assert state["calls"] < 40  # those not started when the first failed were dropped
+    runs = _runs(world.sessions, day)
+    assert runs["withholding/0"][0] == "running" and runs["withholding"][0] == "running"
+
+
 def test_the_registry_keeps_steps_in_order() -> None:
     registry = StepRegistry()
 

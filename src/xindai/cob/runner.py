@@ -48,6 +48,7 @@ from xindai.store.models import CobStepRun, Loan, SystemState
 from xindai.store.repository import BUSINESS_DATE_KEY
 
 DEFAULT_PARTITION_SIZE = 200_000
+AFTER_COMMIT_CALLS = 8  # a step's calls after commit (e.g. to the channel) at once
 PLAN_STEP = "plan"
 
 _RUNS = cast(Table, CobStepRun.__table__)
@@ -442,10 +443,26 @@ def _claim(connection: Connection, day: date, key: str) -> None:
 def _after_commit(
     connection: Connection, context: StepContext, day: date, key: str, rows: int
 ) -> None:
-    """The step's calls once its rows are committed; `key` done only when all returned (a
-    failure leaves it running, and a resumed run does the partition again)."""
-    for call in context.after_commit:
-        call()
+    """The step's calls once its rows are committed, `AFTER_COMMIT_CALLS` at a time (each
+    waits on the channel: one request per loan, one after another, was most of a night's
+    close of business); `key` done only when all returned (a failure leaves it running,
+    the calls not yet started are dropped, and a resumed run does the partition again)."""
+    calls = context.after_commit
+    if len(calls) == 1:
+        calls[0]()
+    elif calls:
+        workers = min(AFTER_COMMIT_CALLS, len(calls))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cob-after") as pool:
+            futures = [pool.submit(call) for call in calls]
+            for future in futures:
+                if future.exception() is not None:  # (waits for it)
+                    for later in futures:
+                        later.cancel()
+                    break
+        errors = [f.exception() for f in futures if not f.cancelled()]
+        failed = [error for error in errors if error is not None]
+        if failed:
+            raise failed[0]
     with connection.begin():
         _finish(connection, day, key, rows)
 
