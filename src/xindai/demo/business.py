@@ -120,4 +120,4 @@ class DemoLender:
                 asked, deadline = True, wall.monotonic() + 5
             # the callbacks are handled in this process: asking less often leaves them the GIL
             wall.sleep(pause)
-            pause = min(pause * 1.5, 0.03)
+            pause = min(pause * 1.5, 0.01)

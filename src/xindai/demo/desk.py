@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 REVIEWER, FINANCE, SERVICE = "reviewer", "finance", "service"
 CALLS_MADE = {"applicant_phone_verified": True, "contact_phone_verified": True}
 SERVICING_DAYS = 21  # servicing requests come in the last three weeks (the approvals inbox)
-DEMO_CALLBACK_DELAY_MS = 20  # how fast the channel answers while the demo runs
+DEMO_CALLBACK_DELAY_MS = 5  # how fast the channel answers while the demo runs (a day waits for it)
 
 
 class StaffDesk:
