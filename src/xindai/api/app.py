@@ -33,6 +33,7 @@ from xindai.api import (
     admin_strategies,
     admin_system,
     borrower,
+    borrower_app,
     borrower_credit,
     borrower_review,
     callbacks,
@@ -155,6 +156,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (
         borrower,
+        borrower_app,
         admin,
         admin_blacklist,
         callbacks,

@@ -26,6 +26,7 @@ from xindai.origination.payments import (
     refuse_over_room,
     room_of,
 )
+from xindai.origination.repayment_options import current_due_fen
 from xindai.servicing.account import extension_quote, payoff_quote
 from xindai.store import repository as repo
 from xindai.store.models import Loan
@@ -195,15 +196,7 @@ class RepaymentSteps(JourneyBase):
             today = self._today(session)
             room = room_of(session, loan_id, state, today)
             if mode == "current_due":
-                current = next(i for i in state.live if not i.is_settled)
-                amount = min(
-                    room.fen,
-                    sum(
-                        i.outstanding_total
-                        for i in state.live
-                        if not i.is_settled and i.due_date <= max(today, current.due_date)
-                    ),
-                )
+                amount = min(room.fen, current_due_fen(state, today))
                 refuse_over_room(room, max(amount, 1))
             elif mode == "extension":
                 if not state.rules.extension_allowed:
