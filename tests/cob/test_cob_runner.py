@@ -22,7 +22,7 @@ from xindai.cob import (
 )
 from xindai.store import repository as repo
 from xindai.store.db import transaction
-from xindai.store.models import CobStepRun
+from xindai.store.models import CobStepRun, Loan
 
 START = date(2025, 3, 3)
 
@@ -266,3 +266,92 @@ def test_the_registry_keeps_steps_in_order() -> None:
         "snapshot",
         "advance",
     )
+
+
+def test_the_reports_daily_tables_are_folded_by_close_of_business(
+    make_world: Callable[..., Any],
+) -> None:
+    """After a close, the overview's and the ledger's daily tables hold the closed day (the
+    first report of the morning only reads); a report folds nothing more."""
+    from xindai.reports.ledger import MARKER as LEDGER_MARKER
+    from xindai.reports.overview import MARKER as OVERVIEW_MARKER
+    from xindai.reports.overview import overview
+    from xindai.store.models import SystemState
+    from xindai.store.models_console import DailyAccountTotal, DailySummary
+
+    world = make_world(seed=11, start=START, initial_loans=30, new_per_day=2, history_days=20)
+    for _ in range(3):
+        world.run_day()
+        closed = world.today - timedelta(days=1)
+        with transaction(world.sessions, read_only=True) as session:
+            markers = {
+                key: session.get(SystemState, key).value  # type: ignore[union-attr]
+                for key in (OVERVIEW_MARKER, LEDGER_MARKER)
+            }
+            assert markers == dict.fromkeys(markers, closed.isoformat())
+            assert session.scalar(
+                select(DailySummary.business_date).where(DailySummary.business_date == closed)
+            )
+            assert session.scalar(
+                select(DailyAccountTotal.business_date).where(
+                    DailyAccountTotal.business_date == closed
+                )
+            )
+    figures = overview(world.sessions, channel=None)
+    assert figures.trend and figures.trend[-1][0] == closed
+    world.check()
+
+
+@pytest.mark.postgresql
+def test_a_partition_holds_its_open_loans_so_that_a_posting_waits_for_it(
+    make_world: Callable[..., Any],
+) -> None:
+    """PostgreSQL: while a step's partition runs, its open loans are locked (a repayment,
+    which locks its loan first, waits for the partition's commit instead of committing
+    between the step's read and its write); loans of other partitions stay free."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    world = make_world(
+        seed=5, start=START, initial_loans=40, new_per_day=0, history_days=30, partition_size=16
+    )
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: a partition holds the database's only write lock")
+    with transaction(world.sessions, read_only=True) as session:
+        open_ids = sorted(
+            session.scalars(select(Loan.id).where(Loan.status.in_(("active", "overdue")))).all()
+        )
+    seen: dict[str, dict[str, bool]] = {}
+
+    def try_lock(loan_id: int) -> bool:
+        with world.engine.connect() as other:
+            try:
+                other.execute(
+                    text("SELECT id FROM loans WHERE id = :id FOR UPDATE NOWAIT"), {"id": loan_id}
+                )
+            except OperationalError as exc:
+                assert "could not obtain lock" in str(exc)
+                return False
+            finally:
+                other.rollback()
+            return True
+
+    def probe(name: str) -> Callable[[StepContext], int]:
+        def run(context: StepContext) -> int:
+            inside = [i for i in open_ids if context.lo <= i <= context.hi]
+            outside = [i for i in open_ids if not context.lo <= i <= context.hi]
+            if inside and outside and name not in seen:
+                seen[name] = {"inside": try_lock(inside[0]), "outside": try_lock(outside[0])}
+            return 0
+
+        return run
+
+    registry = DEFAULT_REGISTRY.copy()
+    registry.register("probe_due", probe("due"), after="due")
+    registry.register("withholding", probe("withholding"))
+    registry.register("probe_snap", probe("snapshot"), after="snapshot")
+    world.run_day(registry=registry)
+    assert seen["due"] == {"inside": False, "outside": True}
+    assert seen["withholding"] == {"inside": False, "outside": True}
+    assert seen["snapshot"] == {"inside": False, "outside": True}
+    world.check()

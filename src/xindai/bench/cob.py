@@ -52,6 +52,7 @@ class CobBenchResult:
     tuned: bool = True  # cob.tuning applied: partial indexes, fill factors (PostgreSQL)
     workers: int = 1
     wal_bytes: int | None = None  # PostgreSQL write-ahead log written by close of business
+    report_fold_seconds: tuple[float, ...] = ()  # after each day: the reports' daily tables
 
     def loans_per_second(self, day: int) -> float:
         seconds = self.days[day].seconds
@@ -180,6 +181,7 @@ def run_cob_bench(
             wal_before = _wal_position(engine)
             results: list[DayResult] = []
             open_loans: list[int] = []
+            folds: list[float] = []
             for n in range(days):
                 day = start + timedelta(days=n)
                 summary = run_cob(
@@ -190,6 +192,7 @@ def run_cob_bench(
                     progress=progress,
                 )
                 results.extend(summary.days)
+                folds.append(summary.report_fold_seconds)
                 with engine.connect() as connection:
                     open_loans.append(
                         int(
@@ -219,6 +222,7 @@ def run_cob_bench(
                 wal_bytes=None
                 if wal_before is None or wal_after is None
                 else wal_after - wal_before,
+                report_fold_seconds=tuple(folds),
             )
         finally:
             engine.dispose()
@@ -254,12 +258,15 @@ def render_cob_bench(result: CobBenchResult) -> Group:
     days.add_column("open loans", justify="right")
     days.add_column("seconds", justify="right")
     days.add_column("loans/s", justify="right")
+    days.add_column("then reports' fold s", justify="right")
     for n, day in enumerate(result.days):
+        folds = result.report_fold_seconds
         days.add_row(
             day.business_date.isoformat(),
             f"{result.open_loans[n]:,}",
             f"{day.seconds:.2f}",
             f"{result.loans_per_second(n):,.0f}",
+            f"{folds[n]:.2f}" if n < len(folds) else "",
         )
     steps = Table(title="per step (seconds; rows)")
     steps.add_column("step")

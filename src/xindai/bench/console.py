@@ -7,17 +7,25 @@ million loans.
 
 Also timed once: the first overview and trial balance after a close of business (they fold
 the closed days into their daily tables), an export of a filtered list, and two details.
+
+With `under_load`, the calls are timed while two other processes write to the same
+database: one closes business days one after another (close of business with all its steps,
+from the current business date on), the other posts a stream of repayments on open loans
+through the servicing service. What they wrote while the calls ran is reported with the
+figures (`WriteLoad`).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import random
 import socket
 import statistics
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -65,6 +73,22 @@ class Timing:
         return self.percentile(0.95)
 
 
+@dataclass(frozen=True, slots=True)
+class WriteLoad:
+    """What the writers did while the calls were timed."""
+
+    cob_days_closed: int  # days whose close of business finished in the window
+    cob_seconds: tuple[float, ...]  # of those days
+    cob_busy_share: float  # share of the window in which a close of business ran
+    repayments: int  # posted in the window
+    repayments_refused: int  # e.g. a loan that had just closed; a domain answer, not a crash
+    seconds: float  # the window
+
+    @property
+    def repayments_per_second(self) -> float:
+        return self.repayments / self.seconds if self.seconds else 0.0
+
+
 @dataclass
 class ConsoleBenchResult:
     database: str
@@ -74,6 +98,7 @@ class ConsoleBenchResult:
     samples: int
     timings: list[Timing]
     once: dict[str, float]
+    load: WriteLoad | None = None
 
     @property
     def worst_p95(self) -> float:
@@ -216,6 +241,115 @@ def serving(url: str) -> Iterator[str]:
         engine.dispose()
 
 
+REPAYMENT_FEN = 5_000  # ¥50, less than any open loan of the book owes
+
+
+def _close_days(url: str, ready: Any, stop: Any, report: Any) -> None:
+    """Close business days one after another until `stop` (a day started is finished: the
+    database is left between days); report each day's (start, end) wall-clock times."""
+    from xindai.cob.runner import run_cob
+
+    engine = make_engine(url)
+    days: list[tuple[float, float]] = []
+    try:
+        ready.set()
+        while not stop.is_set():
+            started = time.time()
+            run_cob(engine)
+            days.append((started, time.time()))
+        report.put(("cob", days))
+    except BaseException as exc:  # the parent raises it
+        report.put(("cob", exc))
+        raise
+    finally:
+        engine.dispose()
+
+
+def _post_repayments(url: str, ready: Any, stop: Any, report: Any) -> None:
+    """Post ¥50 repayments on random open loans through the servicing service until `stop`;
+    report the (wall-clock time) of each one posted and how many were refused."""
+    from xindai.errors import XindaiError
+    from xindai.servicing.service import LoanService
+    from xindai.servicing.state import LoanStatus
+
+    engine = make_engine(url)
+    posted: list[float] = []
+    refused = 0
+    try:
+        with engine.connect() as connection:
+            open_ids = list(
+                connection.scalars(
+                    select(Loan.id).where(Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.OVERDUE)))
+                )
+            )
+        pick = random.Random(20260302)
+        service = LoanService(session_factory(engine))
+        ready.set()
+        while not stop.is_set() and open_ids:
+            try:
+                service.repay(pick.choice(open_ids), REPAYMENT_FEN, channel="bench")
+                posted.append(time.time())
+            except XindaiError:
+                refused += 1
+        report.put(("repayments", (posted, refused)))
+    except BaseException as exc:
+        report.put(("repayments", exc))
+        raise
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def writing(url: str) -> Iterator[Callable[[], WriteLoad]]:
+    """The two writer processes on `url`'s database, started and ready; yields a function
+    that marks the end of the timed window and returns what they wrote in it."""
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    report = context.Queue()
+    readies = [context.Event(), context.Event()]
+    children = [
+        context.Process(target=target, args=(url, ready, stop, report), daemon=True)
+        for target, ready in zip((_close_days, _post_repayments), readies, strict=True)
+    ]
+    for child in children:
+        child.start()
+    for child, ready in zip(children, readies, strict=True):
+        while not ready.wait(0.5):
+            if not child.is_alive():
+                raise RuntimeError(f"a writer of the benchmark stopped: exit {child.exitcode}")
+    begun = time.time()
+    window: list[float] = []
+
+    def finish() -> WriteLoad:
+        window.append(time.time())
+        stop.set()
+        outcome = dict(report.get() for _ in children)
+        for value in outcome.values():
+            if isinstance(value, BaseException):
+                raise value
+        end = window[0]
+        days = [(a, b) for a, b in outcome["cob"] if a < end]
+        busy = sum(max(0.0, min(b, end) - max(a, begun)) for a, b in days)
+        posted, refused = outcome["repayments"]
+        return WriteLoad(
+            cob_days_closed=sum(1 for _, b in days if b <= end),
+            cob_seconds=tuple(b - a for a, b in days if b <= end),
+            cob_busy_share=busy / (end - begun) if end > begun else 0.0,
+            repayments=sum(1 for at in posted if begun <= at <= end),
+            repayments_refused=refused,
+            seconds=end - begun,
+        )
+
+    try:
+        yield finish
+    finally:
+        stop.set()
+        for child in children:
+            child.join(600)
+            if child.is_alive():
+                child.terminate()
+
+
 def run_console_bench(
     database: str | None,
     *,
@@ -223,11 +357,13 @@ def run_console_bench(
     samples: int = 30,
     reuse: bool = False,
     deep_page: int = 500,
+    under_load: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> ConsoleBenchResult:
     """Build the lender in `database` (default a temporary SQLite file; with `reuse`, use
     the one an earlier run built there), serve the app and time every probe `samples` times
-    (after one warm-up call each)."""
+    (after one warm-up call each); with `under_load`, while close of business and a stream
+    of repayments write (`writing`)."""
     say = progress or (lambda _message: None)
     with tempfile.TemporaryDirectory(prefix="xindai-bench-console-") as scratch:
         url = database or f"sqlite:///{Path(scratch) / 'console.db'}"
@@ -264,17 +400,25 @@ def run_console_bench(
             )
             export.raise_for_status()
             once[f"export of M2 loans ({len(export.content):,} bytes)"] = _ms(started)
-            for probe in probes(deep_page, built):
-                say(probe.name)
-                headers = tokens[probe.user]
-                answer = client.get(probe.path, headers=headers, params=probe.params)  # warm-up
-                millis = []
-                for _ in range(samples):
-                    started = time.perf_counter()
+            load: WriteLoad | None = None
+            with ExitStack() as writers:
+                if under_load:
+                    say("starting the writers: close of business, repayments …")
+                    finish = writers.enter_context(writing(url))
+                for probe in probes(deep_page, built):
+                    say(probe.name)
+                    headers = tokens[probe.user]
                     answer = client.get(probe.path, headers=headers, params=probe.params)
-                    millis.append(_ms(started))
-                body = answer.json() if answer.status_code == 200 else {}
-                timings.append(Timing(probe, millis, answer.status_code, body.get("total")))
+                    millis = []
+                    for _ in range(samples):
+                        started = time.perf_counter()
+                        answer = client.get(probe.path, headers=headers, params=probe.params)
+                        millis.append(_ms(started))
+                    body = answer.json() if answer.status_code == 200 else {}
+                    timings.append(Timing(probe, millis, answer.status_code, body.get("total")))
+                if under_load:
+                    say("waiting for the writers to finish their day …")
+                    load = finish()
         return ConsoleBenchResult(
             database=make_url(url).render_as_string(hide_password=True),
             dialect=dialect,
@@ -283,6 +427,7 @@ def run_console_bench(
             samples=samples,
             timings=timings,
             once=once,
+            load=load,
         )
 
 
@@ -300,6 +445,7 @@ def render_console_bench(result: ConsoleBenchResult) -> Table:
     table = Table(
         title=f"控制台列表基准 Console lists: {result.loans:,} loans, {result.dialect}, "
         f"{result.samples} calls each (target p95 ≤ {TARGET_MS:.0f} ms)"
+        + (", while close of business and repayments write" if result.load else "")
     )
     table.add_column("接口 Endpoint")
     table.add_column("total", justify="right")
@@ -317,6 +463,18 @@ def render_console_bench(result: ConsoleBenchResult) -> Table:
         )
     for name, millis in result.once.items():
         table.add_row(f"once: {name}", "", "", "", f"{millis:.0f}")
+    if result.load is not None:
+        load = result.load
+        days = ", ".join(f"{s:.0f} s" for s in load.cob_seconds) or "none finished"
+        table.add_row(
+            f"while writing: close of business ran {load.cob_busy_share:.0%} of the "
+            f"{load.seconds:.0f} s (days closed: {days}); {load.repayments:,} repayments "
+            f"posted ({load.repayments_per_second:.0f}/s, {load.repayments_refused} refused)",
+            "",
+            "",
+            "",
+            "",
+        )
     if result.build_seconds is not None:
         table.add_row("build (not timed above)", "", "", "", f"{result.build_seconds:.0f} s")
     return table

@@ -115,6 +115,13 @@ def console(
     ] = False,
     samples: Annotated[int, typer.Option(help="Calls timed per endpoint and query", min=1)] = 30,
     deep_page: Annotated[int, typer.Option(help="The page of the sorted deep query", min=2)] = 500,
+    under_load: Annotated[
+        bool,
+        typer.Option(
+            help="Time the calls while other processes write: close of business day after"
+            " day and a stream of repayments"
+        ),
+    ] = False,
 ) -> None:
     """Build a lender of LOANS loans (borrowers, applications, payouts, withholdings,
     journal, snapshots, audit) with bulk inserts, serve the app on loopback and time every
@@ -130,6 +137,7 @@ def console(
             samples=samples,
             reuse=reuse,
             deep_page=deep_page,
+            under_load=under_load,
             progress=lambda message: spinner.update(message),
         )
     Console().print(render_console_bench(result))

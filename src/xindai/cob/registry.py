@@ -90,6 +90,9 @@ class Step:
     partitioned: bool = True
     anchor: str | None = None  # the step it was registered after (None: built in)
     parallel: bool = False  # its partitions may run at once on several connections
+    # its partitions lock their open loans first (PostgreSQL; see runner._lock_open_loans);
+    # off for a step that only reads them
+    locks_loans: bool = True
 
 
 class StepRegistry:
@@ -105,7 +108,7 @@ class StepRegistry:
                 Step("penalty", builtin.accrue_penalty, parallel=True),
                 Step("withholding", None),
                 Step("reminders", None),
-                Step("snapshot", builtin.take_snapshots, parallel=True),
+                Step("snapshot", builtin.take_snapshots, parallel=True, locks_loans=False),
                 Step(LAST_STEP, builtin.advance_business_date, partitioned=False),
             )
         self._steps: list[Step] = list(steps)

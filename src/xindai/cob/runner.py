@@ -40,7 +40,7 @@ from xindai.cob.registry import (
     StepContext,
     StepRegistry,
 )
-from xindai.cob.sql import Dialect
+from xindai.cob.sql import OPEN_STATUSES, Dialect
 from xindai.cob.tuning import COB_INDEXES
 from xindai.errors import InvalidValue, XindaiError
 from xindai.servicing.delinquency import DEFAULT_BUCKET_SCHEME, BucketScheme
@@ -112,6 +112,7 @@ class CobSummary:
 
     days: tuple[DayResult, ...]
     business_date: date
+    report_fold_seconds: float = 0.0  # folding the closed days for the reports, afterwards
 
     @property
     def seconds(self) -> float:
@@ -212,7 +213,19 @@ def run_cob(
             days = [current]
         for day in days:
             _run_day(run, day)
-        return CobSummary(tuple(run.results), _business_date(connection))
+        started = time.perf_counter()
+        _fold_for_reports(engine)
+        return CobSummary(
+            tuple(run.results), _business_date(connection), time.perf_counter() - started
+        )
+
+
+def _fold_for_reports(engine: Engine) -> None:
+    """The closed days folded into the reports' daily tables (`reports.closed`)."""
+    from xindai.reports.closed import fold_closed_days_for_reports
+    from xindai.store.db import session_factory
+
+    fold_closed_days_for_reports(session_factory(engine))
 
 
 def _engine(target: Engine | sessionmaker[Session]) -> Engine:
@@ -421,12 +434,31 @@ def _run_partition(
     with _begin(run, connection):
         # the partition's row first: a second runner on the same date waits here, then fails
         _claim(connection, day, key)
+        if step.locks_loans and not run.dialect.is_sqlite:
+            _lock_open_loans(connection, context)
         rows = step.run(context)
         if not context.after_commit:
             _finish(connection, day, key, rows)
     if context.after_commit:
         _after_commit(connection, context, day, key, rows)
     progress.finished(rows, time.perf_counter() - started)
+
+
+def _lock_open_loans(connection: Connection, context: StepContext) -> None:
+    """Lock the partition's open loans (PostgreSQL) before the step reads them: a step reads
+    a loan's balances and last sequence number, then writes what follows from them, and a
+    repayment committed in between (the channel's callbacks do not wait for the night) would
+    make the step post on stale figures or a taken sequence number. Postings lock their
+    loan first (`load_state(for_update=True)`), so they wait for the partition's commit and
+    then see what close of business wrote; on SQLite the partition holds the only write
+    lock already."""
+    connection.execute(
+        text(
+            "SELECT count(*) FROM (SELECT id FROM loans WHERE id BETWEEN :lo AND :hi"
+            f" AND status IN {OPEN_STATUSES} ORDER BY id FOR NO KEY UPDATE) locked"
+        ),
+        {"lo": context.lo, "hi": context.hi},
+    )
 
 
 def _claim(connection: Connection, day: date, key: str) -> None:

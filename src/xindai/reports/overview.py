@@ -228,6 +228,19 @@ class OverviewFigures:
     trend: list[tuple[date, dict[str, int]]] = field(default_factory=list)
 
 
+def ensure_summaries(sessions: sessionmaker[Session], *, today: date | None = None) -> date | None:
+    """Fold the closed days of the trend window not yet in `daily_summaries` (a read when
+    there is none); the last closed day. Close of business calls it after a day (so that
+    the first overview of the morning does not), the overview before it reads."""
+    if today is None:
+        with transaction(sessions, read_only=True) as session:
+            today = repo.get_business_date(session)
+        if today is None:
+            return None
+    first = today - timedelta(days=TREND_DAYS)
+    return fold_closed_days(sessions, MARKER, first, fold_summary_day, today=today)
+
+
 def overview(sessions: sessionmaker[Session], *, channel: str | None) -> OverviewFigures:
     """The overview of every channel, or of one (an agent's), as of the business date."""
     with transaction(sessions, read_only=True) as session:
@@ -235,7 +248,7 @@ def overview(sessions: sessionmaker[Session], *, channel: str | None) -> Overvie
     if today is None:
         today = date.today()
     first = today - timedelta(days=TREND_DAYS)
-    last_closed = fold_closed_days(sessions, MARKER, first, fold_summary_day, today=today)
+    last_closed = ensure_summaries(sessions, today=today)
     with transaction(sessions, read_only=True) as session:
         live = day_figures(session, today, book=False, by_channel=channel is not None)
         query = select(DailySummary).where(
