@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from xindai.errors import InvalidValue
 from xindai.messaging.outbox import rendered
-from xindai.money import format_yuan
+from xindai.money import format_rate, format_yuan
 from xindai.origination.agreements import REGISTRATION_AGREEMENTS, AgreementUnknown, agreement
 from xindai.origination.applications import OPEN_STATES
 from xindai.origination.cards import CardKind, bin_table, luhn_valid
@@ -50,8 +50,8 @@ def _rate(value: Any) -> str:
 def product_view(product: Product, today: date, birth_date: date | None = None) -> dict[str, Any]:
     """A product as the app offers it: terms, amounts, rates, fees, repayment options, and
     the comprehensive annualised cost at each term (lowest and highest over the amount
-    range, paid out on `today`); `eligible` False with the reason when the borrower's age
-    is outside the product's range."""
+    range, paid out on `today`, six places as the quote shows it); `eligible` False with
+    the reason when the borrower's age is outside the product's range."""
     points = cost_range(product, start_date=today)
     costs = []
     for term in product.terms:
@@ -59,9 +59,9 @@ def product_view(product: Product, today: date, birth_date: date | None = None) 
         costs.append(
             {
                 "term": term,
-                "apr_min": _rate(min(c.nominal for c in at_term)),
-                "apr_max": _rate(max(c.nominal for c in at_term)),
-                "apr_effective_max": _rate(max(c.effective for c in at_term)),
+                "apr_min": format_rate(min(c.nominal for c in at_term)),
+                "apr_max": format_rate(max(c.nominal for c in at_term)),
+                "apr_effective_max": format_rate(max(c.effective for c in at_term)),
             }
         )
     nominal = [p.cost.nominal for p in points]
@@ -101,8 +101,8 @@ def product_view(product: Product, today: date, birth_date: date | None = None) 
         "extension_fee_rate": _rate(product.extension.fee_rate),
         "extension_max": product.extension.max_count if product.extension.allowed else 0,
         "costs": costs,
-        "apr_min": _rate(min(nominal)),
-        "apr_max": _rate(max(nominal)),
+        "apr_min": format_rate(min(nominal)),
+        "apr_max": format_rate(max(nominal)),
         "eligible": eligible,
         "ineligible_reason": why,
     }
