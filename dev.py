@@ -11,7 +11,8 @@ The virtual environment is created in .venv and refreshed when pyproject.toml ch
 front end (frontend/, an npm workspace) is installed with `npm ci` when node_modules is
 missing or older than package-lock.json, and built (`npm run build`, into
 src/xindai/web/console/) when the built assets are missing or older than a source under
-frontend/ or one of the Python API sources its generated types come from; without Node.js
+frontend/ or one of the Python API sources its generated types come from (the borrower app,
+into src/xindai/web/app/, likewise); without Node.js
 (≥ 20.19) it is skipped with a message (as root on Debian, Debian's nodejs and npm are
 installed).
 
@@ -69,6 +70,8 @@ def ensure_installed() -> None:
 
 FRONTEND = ROOT / "frontend"
 BUILT_CONSOLE = ROOT / "src" / "xindai" / "web" / "console" / "index.html"
+BUILT_APP = ROOT / "src" / "xindai" / "web" / "app" / "index.html"
+BUILDS = (BUILT_CONSOLE, BUILT_APP)
 # what the generated API types (frontend/shared/src/api) are made from: the app's routes,
 # views and OpenAPI document, and the console's menu tree with its permissions
 API_SOURCES = (
@@ -132,7 +135,7 @@ def ensure_frontend() -> bool:
     )
     sources = _newest(FRONTEND, skip=frozenset(FRONTEND_OUTPUTS))
     sources = max(sources, _newest(*API_SOURCES))
-    stale_build = not BUILT_CONSOLE.exists() or BUILT_CONSOLE.stat().st_mtime < sources
+    stale_build = any(not built.exists() or built.stat().st_mtime < sources for built in BUILDS)
     if not (stale_install or stale_build):
         return True
     npm = _ensure_node()
@@ -143,7 +146,7 @@ def ensure_frontend() -> bool:
         print("Installing the front end's packages (npm ci) …", flush=True)
         verb = "ci" if lock.exists() else "install"
         _run_in(FRONTEND, env, npm, verb, "--no-audit", "--no-fund", "--loglevel=error")
-    print("Building the console (npm run build) …", flush=True)
+    print("Building the console and the borrower app (npm run build) …", flush=True)
     _run_in(FRONTEND, env, npm, "run", "build")
     return True
 

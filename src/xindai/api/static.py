@@ -1,11 +1,12 @@
 """The built front ends, served by the API process: the back-office console at /admin/
-(built from frontend/console into xindai/web/console, which the wheel carries).
+(built from frontend/console into xindai/web/console) and the borrower app (H5) at /app/
+(built from frontend/app into xindai/web/app); the wheel carries both.
 
 History-mode fallback: any /admin/... path that is not a file of the build answers the
 console's index.html, so that a reloaded or bookmarked page opens; a missing file under
 assets/ is a 404 (a stale page asking for an old chunk must not get HTML for its script),
 and /api/... never falls back. Hashed assets are cached for a year, index.html never.
-Without a build, /admin/ answers a 503 page saying how to build it.
+Without a build, /admin/ (or /app/) answers a 503 page saying how to build it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 WEB = Path(__file__).resolve().parent.parent / "web"
 """Where the front-end builds land (git-ignored, packaged)."""
 CONSOLE = WEB / "console"
+APP = WEB / "app"
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
@@ -83,5 +85,6 @@ def mount_spa(app: FastAPI, prefix: str, folder: Path, *, title_zh: str, title_e
 
 
 def mount_frontends(app: FastAPI) -> None:
-    """The console at /admin/ (the borrower app joins at /app/ when it is built)."""
+    """The console at /admin/ and the borrower app at /app/."""
     mount_spa(app, "/admin", CONSOLE, title_zh="管理后台", title_en="console")
+    mount_spa(app, "/app", APP, title_zh="借款 App", title_en="borrower app")
