@@ -8,6 +8,8 @@ the channel's statement = the journal, the trial balance balances.)"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import time
@@ -29,12 +31,15 @@ from xindai.integrations.simulators.process import SimulatorProcess, free_port
 from xindai.money import format_yuan, parse_yuan
 from xindai.origination.cards import valid_sample_card
 from xindai.origination.identity import valid_sample_ids
+from xindai.origination.kyc_photos import image_type, photo_content
 from xindai.origination.repayment_options import current_due_fen
+from xindai.security.pii import PiiCipher
 from xindai.servicing.account import extension_quote, payoff_quote
+from xindai.settings import Settings
 from xindai.store import repository as repo
 from xindai.store.db import make_engine, session_factory, transaction
 from xindai.store.models_admin import SmsMessage
-from xindai.store.models_origination import Withholding
+from xindai.store.models_origination import BorrowerPhoto, KycPhoto, Withholding
 
 from .conftest import SECRET, Live, start_server
 
@@ -346,6 +351,58 @@ def test_bin_lookup_cards_and_masked_profile(live: Live) -> None:
     assert all(a["current"] for a in body["agreements"])
     for secret in (phone, "欧阳娜娜", "13900000201", valid_sample_card("ICBC", 201)):
         assert secret not in profile.text  # nothing personal in clear
+
+
+def test_id_photos_must_be_images_and_are_stored_encrypted(live: Live) -> None:
+    phone = "13700000251"
+    auth = live.borrower_auth(phone)
+    items = [
+        {"code": a["code"], "version": a["version"]}
+        for a in ok(live.api.get(f"{BORROWER}/agreements"))
+    ]
+    ok(live.api.post(f"{BORROWER}/agreements/accept", headers=auth, json={"items": items}))
+    front = b"\xff\xd8\xff\xe0 front of the card 251"
+    back = b"\x89PNG\r\n\x1a\n back of the card 251"
+    face = b"\xff\xd8\xff\xe0 a face 251"
+    kyc = {
+        "name": "张三",
+        "id_number": id_of("clean", 251),
+        "id_front": base64.b64encode(front).decode(),
+        "id_back": base64.b64encode(back).decode(),
+        "face": base64.b64encode(face).decode(),
+    }
+    text = base64.b64encode(b"%PDF-1.7 not a photo").decode()
+    body = refused(
+        live.api.post(f"{BORROWER}/kyc", headers=auth, json={**kyc, "id_back": text}),
+        400,
+        "KYC_PHOTO_INVALID",
+    )
+    assert body["field"] == "id_back" and "JPG" in body["message"]["zh-CN"]
+    big = base64.b64encode(b"\xff\xd8\xff" + b"0" * 3_000_001).decode()  # over 3 MB
+    too_large = live.api.post(f"{BORROWER}/kyc", headers=auth, json={**kyc, "id_front": big})
+    assert refused(too_large, 422, "VALIDATION_ERROR")["problems"][0]["field"] == "id_front"
+    assert ok(live.api.get(f"{BORROWER}/profile", headers=auth))["kyc_status"] == "none"
+    ok(live.api.post(f"{BORROWER}/kyc", headers=auth, json=kyc))
+
+    cipher = PiiCipher(Settings(database_url=live.database_url).key_bytes("pii"))
+    engine = make_engine(live.database_url)
+    try:
+        with transaction(session_factory(engine), read_only=True) as session:
+            borrower_id = ok(live.api.get(f"{BORROWER}/me", headers=auth))["id"]
+            pointers = session.scalars(
+                select(BorrowerPhoto).where(BorrowerPhoto.borrower_id == borrower_id)
+            ).all()
+            stored = {p.kind: session.get(KycPhoto, p.sha256) for p in pointers}
+    finally:
+        engine.dispose()
+    assert sorted(stored) == ["face", "id_back", "id_front"]
+    for kind, original in (("id_front", front), ("id_back", back), ("face", face)):
+        row = stored[kind]
+        assert row is not None and row.content.startswith(b"v1:")
+        assert original not in row.content and b"front of the card" not in row.content
+        assert row.sha256 != hashlib.sha256(original).hexdigest()  # a keyed hash
+        assert photo_content(cipher, row) == (original, image_type(original))
+    assert stored["id_back"].content_type == "enc:image/png"
 
 
 def test_messages_are_the_borrowers_own_and_page(live: Live) -> None:

@@ -373,7 +373,9 @@ class BorrowerHome(JourneyBase):
             borrower = self._borrower(session, borrower_id)
             decrypt = self.p.cipher.decrypt
             name = decrypt("name", borrower.name_enc) if borrower.name_enc else None
-            id_number = decrypt("id_number", borrower.id_number_enc or "") or None
+            id_number = (
+                decrypt("id_number", borrower.id_number_enc) if borrower.id_number_enc else None
+            )
             contacts = session.scalars(
                 select(Contact).where(Contact.borrower_id == borrower_id).order_by(Contact.seq)
             ).all()

@@ -43,6 +43,7 @@ from xindai.origination.identity import check_age, parse_resident_id
 from xindai.origination.journey_base import JourneyError
 from xindai.origination.journey_base import not_found as _not_found
 from xindai.origination.journey_repayment import RepaymentSteps
+from xindai.origination.kyc_photos import check_photo, store_photos
 from xindai.origination.names import normalise_name, normalise_phone
 from xindai.origination.payments import new_request_ref
 from xindai.origination.purposes import parse_purpose
@@ -59,11 +60,9 @@ from xindai.store.models_origination import (
     AgreementAcceptance,
     Application,
     BankCard,
-    BorrowerPhoto,
     Contact,
     ContractRecord,
     DecisionRecord,
-    KycPhoto,
     Payout,
 )
 
@@ -169,6 +168,7 @@ class OriginationService(RepaymentSteps):
         for kind in ("id_front", "id_back", "face"):
             if not photos.get(kind):
                 raise InvalidValue(kind, "", "the photo is missing", "缺少照片")
+            check_photo(kind, photos[kind])  # KYC_PHOTO_INVALID: not an image, too large
         with self.p.sessions.begin() as session:
             borrower = self._borrower(session, borrower_id)
             self._require_agreements(session, borrower_id)
@@ -200,22 +200,7 @@ class OriginationService(RepaymentSteps):
             )
         with self.p.sessions.begin() as session:
             borrower = self._borrower(session, borrower_id)
-            for kind, content in photos.items():
-                digest = hashlib.sha256(content).hexdigest()
-                if session.get(KycPhoto, digest) is None:  # stored once by content hash
-                    session.add(
-                        KycPhoto(
-                            sha256=digest,
-                            content=content,
-                            content_type="image/jpeg",
-                            created_at=self.p.clock(),
-                        )
-                    )
-                current = session.get(BorrowerPhoto, (borrower_id, kind))
-                if current is None:
-                    session.add(BorrowerPhoto(borrower_id=borrower_id, kind=kind, sha256=digest))
-                else:
-                    current.sha256 = digest
+            store_photos(session, self.p.cipher, borrower_id, photos, self.p.clock())
             borrower.name_enc = self.p.cipher.encrypt("name", clean_name)
             borrower.id_number_enc = self.p.cipher.encrypt("id_number", resident.number)
             borrower.id_number_hash = self.p.cipher.lookup_hash("id_number", resident.number)
