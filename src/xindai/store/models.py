@@ -363,6 +363,7 @@ class BucketMove(Base):
 
 # the other model modules register their tables on the same metadata
 from xindai.store import models_admin as _admin  # noqa: E402, F401
+from xindai.store import models_collections as _collections  # noqa: E402, F401
 from xindai.store import models_console as _console  # noqa: E402, F401
 from xindai.store import models_origination as _origination  # noqa: E402, F401
 from xindai.store import models_risk as _risk  # noqa: E402, F401
