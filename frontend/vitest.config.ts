@@ -8,11 +8,12 @@ export default defineConfig({
     alias: {
       "@": fileURLToPath(new URL("./console/src", import.meta.url)),
       "@shared": fileURLToPath(new URL("./shared/src", import.meta.url)),
+      "@app": fileURLToPath(new URL("./app/src", import.meta.url)),
     },
   },
   test: {
     environment: "happy-dom",
-    include: ["console/tests/**/*.test.ts", "shared/tests/**/*.test.ts"],
-    server: { deps: { inline: ["element-plus"] } },
+    include: ["console/tests/**/*.test.ts", "shared/tests/**/*.test.ts", "app/tests/**/*.test.ts"],
+    server: { deps: { inline: ["element-plus", "vant"] } },
   },
 });
