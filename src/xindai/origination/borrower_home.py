@@ -71,7 +71,7 @@ def product_view(product: Product, today: date, birth_date: date | None = None) 
         if not product.age_min <= age <= product.age_max:
             eligible = False
             why = {
-                "code": "AGE_OUT_OF_RANGE",
+                "code": "ID_AGE_OUT_OF_RANGE",
                 "zh-CN": f"该产品适用年龄 {product.age_min}–{product.age_max} 岁",
                 "en": f"for borrowers aged {product.age_min}–{product.age_max}",
             }
