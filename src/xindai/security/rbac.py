@@ -4,7 +4,9 @@ The catalogue (`PERMISSIONS`, `ROLES`) and the default matrix (`DEFAULT_MATRIX`)
 into `role_permissions` by `seed_permissions`; from then on the table is the truth and an
 administrator may change it. Two roles also have a data scope: an agent (代理商) sees only
 its own channel's customers (`visible_channel`, `channel_condition`), a collector (催收) only
-the cases assigned to it (`assigned_collector`, `require_case_access`).
+the cases assigned to it (`assigned_collector`, `require_case_access`); a collector who is
+an agency's user (委外, `collection_agency_users`) only the cases placed with its agency
+(`collections.scope`).
 """
 
 from __future__ import annotations
@@ -76,6 +78,11 @@ PERMISSIONS: Mapping[str, Permission] = _catalogue(
     ("collections.act", "催收作业", "Work collection cases (calls, promises, messages)"),
     ("collections.assign", "分案", "Assign collection cases"),
     ("collections.agencies.manage", "委外机构管理", "Manage collection agencies"),
+    (
+        "collections.manage",
+        "催收配置管理",
+        "Configure collections (strategies, guardrails, reminders)",
+    ),
     ("products.read", "查看产品", "View products"),
     ("products.edit", "编辑产品", "Edit products"),
     ("products.activate", "启用产品", "Activate products"),
@@ -187,6 +194,7 @@ DEFAULT_MATRIX: Mapping[str, frozenset[str]] = {
             "collections.read",
             "collections.assign",
             "collections.agencies.manage",
+            "collections.manage",
             "products.read",
             "products.edit",
             "marketing.manage",
@@ -205,8 +213,12 @@ DEFAULT_MATRIX: Mapping[str, frozenset[str]] = {
             "collections.read",
             "collections.act",
             "loans.waive.request",
+            "loans.defer",
+            "loans.extend",
+            "loans.restructure.request",
         }
     ),
+
     "admin": frozenset({"staff.manage", "audit.read", "settings.edit", "cob.run", "reports.read"}),
 }
 
