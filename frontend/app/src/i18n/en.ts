@@ -165,7 +165,7 @@ const en: Same<Messages> = {
     deciding: "Deciding, one moment…",
     reasons: "Why it was not approved",
     noReasons: "Overall assessment not passed",
-    rejectedNote: "You may apply again after 30 days. Contact us with any questions.",
+    rejectedNote: "These are the reasons this application was not approved. Contact us with any questions.",
     reviewState: "Review",
     eta: "Expected",
     minutes: "within about {m} min",

@@ -161,7 +161,7 @@ const zhCN = {
     deciding: "正在审批，请稍候…",
     reasons: "未通过原因",
     noReasons: "综合评估未通过",
-    rejectedNote: "您可在 30 天后再次申请。如有疑问请联系客服。",
+    rejectedNote: "以上是本次未通过的原因。如有疑问请联系客服。",
     reviewState: "审核进度",
     eta: "预计完成",
     minutes: "约 {m} 分钟内",
