@@ -382,7 +382,10 @@ def test_reject_needs_no_checklist_and_keeps_the_customer_reasons(world: World) 
             select(DecisionRecord).where(DecisionRecord.path == "manual_review")
         ).one()
     assert record.outcome == "reject" and json.loads(record.reasons)[-1] == "MR_REJECTED"
-    assert json.loads(record.customer_reasons) == ["需人工复核 Needs a manual review"]
+    # the engine's reason was only that it needed a review: the customer gets a plain one
+    assert json.loads(record.customer_reasons) == [
+        "综合评估未通过 Not approved after an overall assessment"
+    ]
     assert world.service.queue() == []
     assert [i["application_id"] for i in world.service.queue("done")] == [application_id]
 

@@ -79,12 +79,13 @@ class Decision:
         return int((self.pd * lgd * self.approved_amount_fen).to_integral_value(ROUND_HALF_UP))
 
 
-def _customer_reasons(hits: list[dict[str, Any]]) -> tuple[str, ...]:
-    ordered = [h for h in hits if h.get("action") == REJECT] + [
-        h for h in hits if h.get("action") == REVIEW
-    ]
+def _customer_reasons(hits: list[dict[str, Any]], outcome: str) -> tuple[str, ...]:
+    """What the customer is told: a refusal's reasons for a refusal (a review rule that
+    also fired, e.g. 需人工复核, means nothing to someone refused), a review's for a review."""
     reasons: list[str] = []
-    for hit in ordered:
+    if outcome not in (REJECT, REVIEW):
+        return ()
+    for hit in (h for h in hits if h.get("action") == outcome):
         text = str(hit.get("customer", ""))
         if text and text not in reasons:
             reasons.append(text)
@@ -180,7 +181,7 @@ def _conclude(
         grade=grade,
         outcome=outcome,
         reason_codes=tuple(codes),
-        customer_reasons=_customer_reasons(hits),
+        customer_reasons=_customer_reasons(hits, outcome),
         fired=tuple(fired),
         pricing=pricing,
         limit=limit,

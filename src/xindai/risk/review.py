@@ -513,7 +513,7 @@ class ReviewService:
             ),
             reviewer=reviewer,
             created_at=now,
-            customer_reasons="[]" if approve or engine is None else engine.customer_reasons,
+            customer_reasons="[]" if approve else _refusal_reasons(engine),
             score=engine.score if engine else None,
             pd=engine.pd if engine else None,
             grade=engine.grade if engine else None,
@@ -660,3 +660,16 @@ class ReviewService:
             after={**self._state(task), **extra},
             at=now,
         )
+
+
+MANUAL_REFUSAL_REASON = "综合评估未通过 Not approved after an overall assessment"
+REVIEW_ONLY_REASON = "需人工复核 Needs a manual review"
+"""The reason a review rule gives a customer for waiting; says nothing once refused."""
+
+
+def _refusal_reasons(engine: DecisionRecord | None) -> str:
+    """The customer reasons of a refusal by the reviewer: the engine's (e.g. 负债较高) but
+    not 需人工复核, which is why it was reviewed; a plain one when none is left."""
+    reasons: list[str] = json.loads(engine.customer_reasons or "[]") if engine else []
+    kept = [reason for reason in reasons if reason != REVIEW_ONLY_REASON]
+    return json.dumps(kept or [MANUAL_REFUSAL_REASON], ensure_ascii=False)
