@@ -22,6 +22,7 @@ import {
 import type { ColumnDef, FilterDef } from "@/lib/list";
 import { AUDIT_COLUMNS, AUDIT_FILTERS } from "@/views/system/audit";
 import { ROLE_CODES } from "@/views/system/roles";
+import { COLLECTION_LISTS } from "@/views/collections/lists";
 
 export interface ListDef {
   path: string;
@@ -568,6 +569,7 @@ export const LISTS = {
       { prop: "requested_at", label: "cob.startedAt", kind: "datetime", width: 150 },
     ],
   },
+  ...COLLECTION_LISTS,
 } satisfies Record<string, ListDef>;
 
 // my requests: the inbox's columns and filters

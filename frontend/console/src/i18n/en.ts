@@ -1,5 +1,6 @@
 // English. The type makes a missing or extra key a build error; a test checks it too.
 import type { Messages } from "./zh-CN";
+import { collEn } from "./coll";
 
 const en: Messages = {
   app: { title: "Xindai · Back office", brand: "Xindai console" },
@@ -163,8 +164,13 @@ const en: Messages = {
     inactive: "Inactive",
     previous: "Once live",
     candidate: "Candidate",
+    kept: "Kept",
+    broken: "Broken",
+    superseded: "Superseded",
+    recalled: "Recalled",
+    delivered: "Delivered",
   },
-  statusIn: { loan: { pending: "Not paid out", active: "Current" }, approval: { pending: "Awaiting approval" }, blacklist: { pending: "Not yet active" }, installment: { pending: "Not yet due", due: "Due", partial: "Partly paid", paid: "Paid" } },
+  statusIn: { case: { open: "Open", closed: "Closed" }, placement: { active: "Placed", closed: "Ended" }, promise: { pending: "Pending" }, loan: { pending: "Not paid out", active: "Current" }, approval: { pending: "Awaiting approval" }, blacklist: { pending: "Not yet active" }, installment: { pending: "Not yet due", due: "Due", partial: "Partly paid", paid: "Paid" } },
   purpose: {
     consumption: "Consumption",
     education: "Education",
@@ -866,6 +872,7 @@ const en: Messages = {
       default: "Default",
     },
   },
+  coll: collEn,
 };
 
 export default en;

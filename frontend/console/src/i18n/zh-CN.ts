@@ -1,4 +1,5 @@
 // 简体中文 (the default). en.ts has exactly these keys (its type says so, and a test checks).
+import { collZh } from "./coll";
 const zhCN = {
   app: { title: "信贷 · 业务管理系统", brand: "信贷管理后台" },
   common: {
@@ -161,8 +162,13 @@ const zhCN = {
     inactive: "停用",
     previous: "曾上线",
     candidate: "候选",
+    kept: "已兑现",
+    broken: "已违约",
+    superseded: "已作废",
+    recalled: "已召回",
+    delivered: "已送达",
   },
-  statusIn: { loan: { pending: "待放款", active: "正常" }, approval: { pending: "待审批" }, blacklist: { pending: "待生效" }, installment: { pending: "未到期", due: "待还", partial: "部分已还", paid: "已还清" } },
+  statusIn: { case: { open: "在催", closed: "已出催" }, placement: { active: "在委", closed: "已结束" }, promise: { pending: "待兑现" }, loan: { pending: "待放款", active: "正常" }, approval: { pending: "待审批" }, blacklist: { pending: "待生效" }, installment: { pending: "未到期", due: "待还", partial: "部分已还", paid: "已还清" } },
   purpose: {
     consumption: "日常消费",
     education: "教育",
@@ -864,6 +870,7 @@ const zhCN = {
       default: "默认值",
     },
   },
+  coll: collZh,
 };
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };

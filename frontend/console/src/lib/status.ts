@@ -6,13 +6,13 @@ const GROUPS: Record<TagType, string[]> = {
   // in force, running normally
   primary: ["active", "current", "approved", "open", "claimed", "verified", "live", "champion", "running"],
   // done well
-  success: ["settled", "paid", "disbursed", "succeeded", "done", "refunded", "confirmed", "sent", "signed", "approve", "balanced"],
+  success: ["settled", "paid", "disbursed", "succeeded", "done", "refunded", "confirmed", "sent", "signed", "approve", "balanced", "kept", "delivered"],
   // waiting for someone
   warning: ["review", "pending", "deciding", "requested", "disbursing", "refunding", "queued", "more_info", "due", "partial", "draft", "challenger", "candidate"],
   // went wrong
-  danger: ["overdue", "rejected", "payout_failed", "failed", "reject", "frozen", "unbalanced"],
+  danger: ["overdue", "rejected", "payout_failed", "failed", "reject", "frozen", "unbalanced", "broken"],
   // over, no longer in force
-  info: ["written_off", "sold", "cancelled", "expired", "removed", "closed", "withdrawn", "retired", "previous", "none", "inactive"],
+  info: ["written_off", "sold", "cancelled", "expired", "removed", "closed", "withdrawn", "retired", "previous", "none", "inactive", "superseded", "recalled"],
 };
 
 const TYPE_OF = new Map<string, TagType>(
