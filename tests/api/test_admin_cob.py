@@ -16,7 +16,18 @@ from .console_support import (
     console_fixture,  # noqa: F401
 )
 
-STEPS = ["due", "dpd", "penalty", "payments", "withholding", "reminders", "snapshot", "advance"]
+STEPS = [
+    "due",
+    "dpd",
+    "penalty",
+    "payments",
+    "withholding",
+    "reminders",
+    "cases",
+    "allocate",
+    "snapshot",
+    "advance",
+]
 
 
 def finished(c: Console, run_id: int, who: str = "ops") -> dict[str, Any]:

@@ -17,7 +17,7 @@ from xindai.api.deps import PathId, Staff, client_ip, permitted, platform
 from xindai.api.listing import Listing, ListParams, page_of, reading
 from xindai.api.openapi import responses
 from xindai.cob.jobs import CobJobs, run_view, step_views
-from xindai.cob.registry import DEFAULT_REGISTRY, StepRegistry
+from xindai.cob.registry import StepRegistry
 from xindai.dates import parse_date
 from xindai.store import repository as repo
 from xindai.store.models_admin import CobRun
@@ -53,11 +53,9 @@ def _jobs(request: Request) -> CobJobs:
     p = platform(request)
 
     def registry(withholding: bool) -> StepRegistry | None:
-        if not withholding:
-            return None
-        from xindai.origination.withholding import registry_with_withholding
+        from xindai.collections.cob import registry_for
 
-        return registry_with_withholding(DEFAULT_REGISTRY, p)
+        return registry_for(p, withholding=withholding)
 
     return CobJobs(p.sessions, p.clock, registry)
 

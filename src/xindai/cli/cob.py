@@ -150,7 +150,7 @@ def run(
                 partition_size=partition_size,
                 workers=workers,
                 progress=_Bar(progress, max(days, 1)),
-                registry=_registry(database) if withholding else None,
+                registry=_registry(database, withholding),
             )
         if summary.days:
             console.print(summary_table(summary))
@@ -160,17 +160,16 @@ def run(
         engine.dispose()
 
 
-def _registry(database: str | None) -> StepRegistry:
-    from xindai.cob.registry import DEFAULT_REGISTRY
-    from xindai.origination.withholding import registry_with_withholding
+def _registry(database: str | None, withholding: bool = True) -> StepRegistry:
+    from xindai.collections.cob import registry_for
     from xindai.platform import Platform
     from xindai.settings import get_settings
     from xindai.store.db import make_engine, session_factory
 
     settings = get_settings()
     sessions = session_factory(make_engine(database or settings.database_url))
-    return registry_with_withholding(
-        DEFAULT_REGISTRY, Platform.from_settings(settings, sessions=sessions)
+    return registry_for(
+        Platform.from_settings(settings, sessions=sessions), withholding=withholding
     )
 
 

@@ -206,3 +206,45 @@ def render_contract_pdf(data: ContractData) -> bytes:
     )
     document.build(_story(data), onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()
+
+
+def render_letter_pdf(
+    *,
+    title: str,
+    subtitle: str,
+    facts: tuple[tuple[str, str], ...],
+    paragraphs: tuple[str, ...],
+    signature: str,
+    reference: str,
+) -> bytes:
+    """A one-page letter (e.g. a collection letter, 催收函 / 律师函) with the contract's fonts
+    and layout: a title, a table of facts, paragraphs, a signature; deterministic bytes."""
+    buffer = BytesIO()
+
+    def on_page(canvas: Any, document: Any) -> None:
+        canvas.setFont(_font(), 8)
+        canvas.drawCentredString(
+            A4[0] / 2, 10 * mm, f"第 {canvas.getPageNumber()} 页 · {reference}"
+        )
+
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=f"{title} {reference}",
+        author=signature,
+        subject=title,
+        creator="xindai",
+        invariant=1,
+        lang="zh-CN",
+    )
+    story: list[object] = [_p(title, "title"), _p(subtitle, "subtitle"), Spacer(1, 4 * mm)]
+    story.append(_label_table(facts))
+    story.append(Spacer(1, 4 * mm))
+    story += [_p(text, "clause") for text in paragraphs]
+    story += [Spacer(1, 10 * mm), _p(signature, "body")]
+    document.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()

@@ -1,0 +1,167 @@
+"""Cases in close of business (step 5, after the reminders), set-based over a partition of
+loan ids: promises judged, cases closed on cure, settlement, write-off or sale (their
+placements closed with what was recovered), open cases refreshed from their loans (DPD,
+bucket, overdue amount, priority) and marked for re-allocation on a bucket move or after
+their queue's days without a promise, and cases opened for loans that reached DPD 1.
+
+A promise is kept when the loan was paid at least 90 % of its amount from the day it was
+made to its date + 1 day, judged partial (something paid) or broken (nothing) at the close
+of its date + 1; paid in full earlier, it is kept at once. A broken promise re-queues its
+case. Priority (my queue's order): overdue yuan + 10,000 per broken promise.
+"""
+
+from __future__ import annotations
+
+import json
+
+from xindai.cob.registry import StepContext
+from xindai.cob.sql import OPEN_STATUSES
+from xindai.collections.config import check_strategies, default_strategies
+
+PAID_KINDS = "('repayment', 'early_settlement')"
+KEPT_PERCENT = 90
+BROKEN_PRIORITY = 10_000
+PRIORITY = f"(overdue_fen / 100 + {BROKEN_PRIORITY} * broken_promises)"
+
+
+def _paid_since(made_on: str, loan_id: str) -> str:
+    """What loan `loan_id` was paid from the date `made_on` up to the business date (fen)."""
+    return (
+        "(SELECT COALESCE(SUM(t.amount_fen), 0) FROM loan_transactions t"
+        f" WHERE t.loan_id = {loan_id} AND t.kind IN {PAID_KINDS} AND t.reversed = :false"
+        f" AND t.posted_on >= {made_on} AND t.posted_on <= :d)"
+    )
+
+
+def judge_promises(ctx: StepContext) -> int:
+    """Kept / partial / broken for the pending promises of the partition; broken ones
+    re-queue their cases. Returns how many promises were judged."""
+    ctx.execute(
+        "UPDATE collection_promises SET paid_fen ="
+        f" {_paid_since('collection_promises.made_on', 'collection_promises.loan_id')}"
+        " WHERE status = 'pending' AND loan_id BETWEEN :lo AND :hi",
+        false=False,
+    )
+    judged = ctx.execute(
+        "UPDATE collection_promises SET judged_on = :d, status = CASE"
+        f" WHEN paid_fen * 100 >= amount_fen * {KEPT_PERCENT} THEN 'kept'"
+        " WHEN paid_fen > 0 THEN 'partial' ELSE 'broken' END"
+        " WHERE status = 'pending' AND loan_id BETWEEN :lo AND :hi"
+        f" AND (paid_fen * 100 >= amount_fen * {KEPT_PERCENT} OR promised_on < :d)"
+    ).rowcount
+    if judged:
+        ctx.execute(
+            "UPDATE collection_cases SET broken_promises = broken_promises + 1,"
+            " requeue = :true, requeue_reason = 'broken_promise'"
+            " WHERE status = 'open' AND loan_id BETWEEN :lo AND :hi AND id IN"
+            " (SELECT p.case_id FROM collection_promises p WHERE p.status = 'broken'"
+            " AND p.judged_on = :d AND p.loan_id BETWEEN :lo AND :hi)",
+            true=True,
+        )
+    return int(judged)
+
+
+def close_cases(ctx: StepContext) -> int:
+    """Close the open cases whose loan is cured (DPD 0), settled, written off or sold, and
+    their active placements (recovered: paid from the placement day)."""
+    ctx.execute(
+        "UPDATE collection_placements SET status = 'closed', recalled_on = :d,"
+        f" recovered_fen = {_paid_since('collection_placements.placed_on', 'collection_placements.loan_id')}"  # noqa: E501
+        " WHERE status = 'active' AND loan_id BETWEEN :lo AND :hi AND loan_id IN"
+        " (SELECT l.id FROM loans l WHERE l.id BETWEEN :lo AND :hi"
+        f" AND (l.status NOT IN {OPEN_STATUSES} OR l.dpd = 0))",
+        false=False,
+    )
+    closed = ctx.execute(
+        "UPDATE collection_cases AS c SET status = 'closed', closed_on = :d, requeue = :false,"
+        " close_reason = CASE l.status WHEN 'written_off' THEN 'written_off'"
+        " WHEN 'sold' THEN 'sold' WHEN 'active' THEN 'cured' WHEN 'overdue' THEN 'cured'"
+        " ELSE 'settled' END, dpd = l.dpd, bucket = l.bucket, overdue_fen = l.overdue_fen"
+        " FROM loans l WHERE l.id = c.loan_id AND c.status = 'open'"
+        " AND c.loan_id BETWEEN :lo AND :hi"
+        f" AND (l.status NOT IN {OPEN_STATUSES} OR l.dpd = 0)",
+        false=False,
+    ).rowcount
+    return int(closed)
+
+
+def refresh_cases(ctx: StepContext) -> int:
+    """Open cases take their loan's DPD, bucket and overdue amount; a bucket move, or the
+    queue's days since assignment without a promise, marks the case for re-allocation
+    (not while it is held, 留案)."""
+    d = ctx.dialect
+    moved = ctx.execute(
+        "UPDATE collection_cases AS c SET requeue = :true, requeue_reason = 'bucket_move'"
+        " FROM loans l WHERE l.id = c.loan_id AND c.status = 'open'"
+        " AND c.loan_id BETWEEN :lo AND :hi AND l.bucket <> c.bucket AND c.requeue = :false"
+        " AND (c.held_until IS NULL OR c.held_until < :d)",
+        true=True,
+        false=False,
+    ).rowcount
+    ctx.execute(
+        "UPDATE collection_cases AS c SET dpd = l.dpd, bucket = l.bucket,"
+        f" overdue_fen = l.overdue_fen, priority = l.overdue_fen / 100"
+        f" + {BROKEN_PRIORITY} * c.broken_promises"
+        " FROM loans l WHERE l.id = c.loan_id AND c.status = 'open'"
+        " AND c.loan_id BETWEEN :lo AND :hi"
+        " AND (c.dpd <> l.dpd OR c.bucket <> l.bucket OR c.overdue_fen <> l.overdue_fen"
+        f" OR c.priority <> l.overdue_fen / 100 + {BROKEN_PRIORITY} * c.broken_promises)"
+    )
+    stale = ctx.execute(
+        "UPDATE collection_cases AS c SET requeue = :true, requeue_reason = 'no_promise'"
+        " FROM collection_queues q WHERE q.id = c.queue_id AND c.status = 'open'"
+        " AND c.loan_id BETWEEN :lo AND :hi AND c.requeue = :false"
+        " AND c.assignee_id IS NOT NULL AND q.no_promise_days IS NOT NULL"
+        f" AND {d.days_since('c.assigned_on')} >= q.no_promise_days"
+        " AND (c.last_promise_on IS NULL OR c.last_promise_on < c.assigned_on)"
+        " AND (c.held_until IS NULL OR c.held_until < :d)",
+        true=True,
+        false=False,
+    ).rowcount
+    return int(moved) + int(stale)
+
+
+def open_cases(ctx: StepContext, challenger_percent: int) -> int:
+    """A case for every loan of the partition past grace at DPD 1 or more without an open
+    case; its test cell (champion / challenger) fixed now by the loan id."""
+    opened = ctx.execute(
+        "INSERT INTO collection_cases (loan_id, borrower_id, status, opened_on, dpd, bucket,"
+        " overdue_fen, overdue_at_open_fen, priority, test_cell, legal, requeue,"
+        " requeue_reason, broken_promises)"
+        " SELECT l.id, l.borrower_id, 'open', :d, l.dpd, l.bucket, l.overdue_fen,"
+        " l.overdue_fen, l.overdue_fen / 100,"
+        f" CASE WHEN (l.id * 7919) % 100 < {int(challenger_percent)} THEN 'challenger'"
+        " ELSE 'champion' END, :false, :true, 'opened', 0"
+        " FROM loans l WHERE l.id BETWEEN :lo AND :hi AND l.status = 'overdue' AND l.dpd >= 1"
+        " AND NOT EXISTS (SELECT 1 FROM collection_cases c WHERE c.loan_id = l.id"
+        " AND c.status = 'open')",
+        true=True,
+        false=False,
+    ).rowcount
+    return int(opened)
+
+
+def challenger_share(ctx: StepContext) -> int:
+    """The challenger's share of new cases (percent) from the stored strategies."""
+    stored = ctx.scalar("SELECT value FROM collection_settings WHERE key = 'strategies'")
+    strategies = check_strategies(json.loads(stored)) if stored else default_strategies()
+    return int(strategies["challenger"].get("share_percent", 0))
+
+
+def cases_step(ctx: StepContext) -> int:
+    """The `cases` step of close of business (see the module's docstring)."""
+    touched = judge_promises(ctx)
+    touched += close_cases(ctx)
+    touched += refresh_cases(ctx)
+    touched += open_cases(ctx, challenger_share(ctx))
+    return touched
+
+
+__all__ = [
+    "cases_step",
+    "challenger_share",
+    "close_cases",
+    "judge_promises",
+    "open_cases",
+    "refresh_cases",
+]
