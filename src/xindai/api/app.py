@@ -19,6 +19,8 @@ from xindai.api import (
     admin_blacklist,
     admin_borrowers,
     admin_cob,
+    admin_collections,
+    admin_collections_manage,
     admin_credit,
     admin_lists,
     admin_loans,
@@ -178,6 +180,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         admin_system,
         admin_strategies,
         admin_sms,
+        admin_collections,
+        admin_collections_manage,
     ):
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply
         app.include_router(module.router)
