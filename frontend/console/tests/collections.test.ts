@@ -15,6 +15,7 @@ import RefusalBanner from "@/views/collections/RefusalBanner.vue";
 import {
   addDays,
   callBody,
+  debtorClock,
   dpdRange,
   emptyCall,
   isGuardrail,
@@ -107,6 +108,12 @@ describe("quadrants, offers and figures", () => {
     expect(utilisation({ open_cases: 2, capacity: 3 })).toBe(66.7);
     expect(utilisation({ open_cases: 5, capacity: null })).toBeNull();
     expect([percentValue("12.50%"), percentValue("7.5"), percentValue(null), percentValue("n/a")]).toEqual([12.5, 7.5, 0, 0]);
+  });
+  test("the debtor's clock as the server wrote it, whatever the browser's time zone", () => {
+    expect(debtorClock("2026-03-03T22:15:00+08:00")).toBe("2026-03-03 22:15 UTC+08:00");
+    expect(debtorClock("2026-03-03T06:05:09.5+05:30")).toBe("2026-03-03 06:05 UTC+05:30");
+    expect(debtorClock("2026-03-03T10:00:00")).toBe("2026-03-03 10:00");
+    expect(debtorClock(null)).toBe("—");
   });
   test("a guardrail refusal is told apart from other errors", () => {
     expect(isGuardrail(new ApiError(409, QUIET))).toBe(true);

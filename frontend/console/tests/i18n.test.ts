@@ -3,13 +3,15 @@ import { describe, expect, test } from "vitest";
 import { compareTrees, emptyLeaves, flattenKeys, type MessageTree } from "@shared/i18n";
 import en from "@/i18n/en";
 import zhCN from "@/i18n/zh-CN";
+import { collEn, collZh } from "@/i18n/coll";
 import { APPLICATION_STATUSES, APPROVAL_KINDS, APPROVAL_STATUSES, INSTALLMENT_STATUSES, KYC_STATUSES, LOAN_STATUSES, PAYOUT_STATUSES, REPAYMENT_KINDS, WITHHOLDING_STATUSES } from "@/lib/enums";
 import { statusGroups } from "@/lib/status";
 import { ROLE_CODES } from "@/views/system/roles";
 import { usedKeys } from "./keys";
 
-const zh = zhCN as unknown as MessageTree;
-const english = en as unknown as MessageTree;
+// with the messages pages merge when first opened (the collections pages' `coll`)
+const zh = { ...zhCN, coll: collZh } as unknown as MessageTree;
+const english = { ...en, coll: collEn } as unknown as MessageTree;
 const keys = new Set(flattenKeys(zh));
 /** A prefix the sources complete at run time (keyedOptions(values, "approvals.kinds")). */
 const hasSubtree = (prefix: string) => [...keys].some((k) => k.startsWith(`${prefix}.`));

@@ -1,8 +1,24 @@
 // 催收 (collections): the workbench's and the manager pages' words, zh-CN first, English
 // with exactly the same keys (its type says so; tests/i18n.test.ts checks both trees).
+// Merged into the console's messages under `coll` when a collections page is first opened
+// (views/collections/messages.ts), so they stay out of the first load.
 export const collZh = {
-  page: { caseDetail: "催收案件" },
   edit: "编辑",
+  acts: {
+    remind: "友情提醒，给予宽限",
+    grace: "宽限数日",
+    offer_extension: "提供展期",
+    offer_deferral: "提供延期还款",
+    offer_restructure: "提供债务重组",
+    educate: "信用再教育",
+    raise_cost: "告知违约成本（征信、罚息）",
+    demand_letter: "发送催收函",
+    intensive_calls: "高频电催",
+    visit: "上门催收",
+    lawyer_letter: "发送律师函",
+    legal: "诉讼",
+    agency: "委外",
+  },
   case: "案件",
   caseNo: "案件号",
   borrower: "借款人",
@@ -276,8 +292,22 @@ export const collZh = {
 };
 
 export const collEn: typeof collZh = {
-  page: { caseDetail: "Collection case" },
   edit: "Edit",
+  acts: {
+    remind: "Remind and allow grace",
+    grace: "Allow a few days' grace",
+    offer_extension: "Offer an extension",
+    offer_deferral: "Offer a deferral",
+    offer_restructure: "Offer a restructure",
+    educate: "Credit re-education",
+    raise_cost: "Explain the cost of default (bureau, penalty)",
+    demand_letter: "Send a demand letter",
+    intensive_calls: "Intensive calls",
+    visit: "Field visit",
+    lawyer_letter: "Send a lawyer's letter",
+    legal: "Litigation",
+    agency: "Place with an agency",
+  },
   case: "Case",
   caseNo: "Case",
   borrower: "Borrower",

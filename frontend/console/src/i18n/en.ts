@@ -1,6 +1,5 @@
 // English. The type makes a missing or extra key a build error; a test checks it too.
 import type { Messages } from "./zh-CN";
-import { collEn } from "./coll";
 
 const en: Messages = {
   app: { title: "Xindai · Back office", brand: "Xindai console" },
@@ -90,6 +89,7 @@ const en: Messages = {
     backHome: "Back to the first page",
     borrowerDetail: "Borrower",
     loanDetail: "Loan",
+    collectionCase: "Collection case",
     reviewWorkbench: "Review",
   },
   error: { code: "Code", requestId: "Request" },
@@ -872,7 +872,6 @@ const en: Messages = {
       default: "Default",
     },
   },
-  coll: collEn,
 };
 
 export default en;

@@ -1,5 +1,4 @@
 // 简体中文 (the default). en.ts has exactly these keys (its type says so, and a test checks).
-import { collZh } from "./coll";
 const zhCN = {
   app: { title: "信贷 · 业务管理系统", brand: "信贷管理后台" },
   common: {
@@ -88,6 +87,7 @@ const zhCN = {
     backHome: "返回首页",
     borrowerDetail: "客户详情",
     loanDetail: "借据详情",
+    collectionCase: "催收案件",
     reviewWorkbench: "审核工作台",
   },
   error: { code: "错误码", requestId: "请求编号" },
@@ -870,7 +870,6 @@ const zhCN = {
       default: "默认值",
     },
   },
-  coll: collZh,
 };
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };

@@ -49,13 +49,13 @@ const pages: RouteRecordRaw[] = [
   {
     path: "collections/workbench/:id(\\d+)",
     component: () => import("@/views/collections/CaseDetail.vue"),
-    meta: { titleKey: "coll.page.caseDetail", suffixParam: "id" },
+    meta: { titleKey: "page.collectionCase", suffixParam: "id" },
   },
   { path: "collections/cases", component: () => import("@/views/collections/CasesPage.vue") },
   {
     path: "collections/cases/:id(\\d+)",
     component: () => import("@/views/collections/CaseDetail.vue"),
-    meta: { titleKey: "coll.page.caseDetail", suffixParam: "id" },
+    meta: { titleKey: "page.collectionCase", suffixParam: "id" },
   },
   { path: "collections/queues", component: () => import("@/views/collections/QueuesPage.vue") },
   { path: "collections/agencies", component: () => import("@/views/collections/AgenciesPage.vue") },

@@ -17,6 +17,8 @@ export const OWNERS = ["inhouse", "agency", "legal"] as const;
 export const ALLOCATIONS = ["round_robin", "capacity", "performance"] as const;
 export const CLOSE_REASONS = ["cured", "settled", "written_off", "sold"] as const;
 export const ASSIGNMENT_REASONS = ["opened", "bucket_move", "no_promise", "broken_promise", "manual", "recall", "placed", "legal"] as const;
+/** The strategies' action codes (collections/config.py ACTIONS). */
+export const ACT_CODES = ["remind", "grace", "offer_extension", "offer_deferral", "offer_restructure", "educate", "raise_cost", "demand_letter", "intensive_calls", "visit", "lawyer_letter", "legal", "agency"] as const;
 export const CASE_BUCKETS = ["M1", "M2", "M3", "M4", "M5", "M6", "M6+"] as const;
 
 export type Connection = (typeof CONNECTIONS)[number];
@@ -360,4 +362,14 @@ export function percentValue(value: string | number | null | undefined): number 
   if (value === null || value === undefined || value === "") return 0;
   const number = Number(String(value).replace(/%$/, ""));
   return Number.isFinite(number) ? number : 0;
+}
+
+/** The debtor's clock as the server wrote it ("2026-03-03T22:15:00+08:00" → "2026-03-03
+ * 22:15 UTC+08:00"), not moved into the browser's time zone. */
+export function debtorClock(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(iso);
+  if (!match) return iso;
+  const zone = match[3] === "Z" ? "UTC" : match[3] ? `UTC${match[3]}` : "";
+  return `${match[1]} ${match[2]}${zone ? ` ${zone}` : ""}`;
 }
