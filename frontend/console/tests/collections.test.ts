@@ -67,7 +67,7 @@ describe("a call in three dimensions", () => {
       note: "",
       debtor_consented: true,
       recording_ref: "REC-1",
-      promise: { amount: "500.50", promised_on: "2026-03-05" },
+      promise: { amount: "500.50", promised_on: "2026-03-05", note: "" },
     });
   });
   test("no call without a contact and a connection", () => {
@@ -95,7 +95,7 @@ describe("quadrants, offers and figures", () => {
     expect([quadrantOf(true, true), quadrantOf(true, false), quadrantOf(false, true), quadrantOf(false, false)]).toEqual(["I", "II", "III", "IV"]);
   });
   test("each offer is the servicing request's body (docs/admin-api.md)", () => {
-    const form = { reason: " 失业三个月 ", installment: 2, component: "penalty", amount: "35.00", new_due_date: "2026-04-01", channel: "", term: 6, unit: "month", method: "annuity", annual_rate: " 12% " };
+    const form = { reason: " 失业三个月 ", installment: 2, component: "penalty" as const, amount: "35.00", new_due_date: "2026-04-01", channel: "", term: 6, unit: "month", method: "annuity", annual_rate: " 12% " };
     expect(offerBody("waiver", form)).toEqual({ lines: [{ installment: 2, component: "penalty", amount: "35.00" }], reason: "失业三个月" });
     expect(offerBody("deferral", form)).toEqual({ installment: 2, new_due_date: "2026-04-01", reason: "失业三个月" });
     expect(offerBody("extension", { ...form, amount: "" })).toEqual({ amount: null, channel: "offline", reason: "失业三个月" });
@@ -197,7 +197,7 @@ describe("the case on the workbench", () => {
     });
     const work = caseWork(3);
     expect(await work.check("call", "borrower")).toBe(false);
-    expect(calls).toEqual([{ method: "POST", path: "/api/v1/admin/collections/cases/3/check", body: { kind: "call", contact: "borrower" } }]);
+    expect(calls).toEqual([{ method: "POST", path: "/api/v1/admin/collections/cases/3/check", body: { kind: "call", contact: "borrower", debtor_consented: false } }]);
     expect(work.refusal.value).toMatchObject({ code: "COLLECTION_CONNECTED_CAP", checked: true, action: "call" });
   });
 
@@ -277,7 +277,7 @@ describe("CallForm", () => {
     const wrapper = mount(CallForm, { props, global: { plugins: plugins() } });
     await wrapper.setProps({ chosen: "contact:1" });
     await wrapper.get('[data-test="dial"]').trigger("click");
-    expect(wrapper.emitted("check")?.[0]).toEqual(["contact:1"]);
+    expect(wrapper.emitted("check")?.[0]).toEqual(["contact:1", false]);
     expect(wrapper.text()).toContain("紧急联系人（家人）");
   });
 });

@@ -2,6 +2,7 @@
 // (docs/collections-api.md), and the pure rules the pages follow before asking the server
 // (which checks everything again): what a call's body carries, a promise's date window, the
 // quadrant of willingness × ability, and a guardrail refusal told apart from other errors.
+import type { Schemas } from "@shared/api/client";
 import { ADMIN, ApiError } from "@/lib/api";
 
 export const COLL = `${ADMIN}/collections`;
@@ -27,6 +28,7 @@ export type CallResult = (typeof RESULTS)[number];
 export type Quadrant = (typeof QUADRANTS)[number];
 export type OfferKind = (typeof OFFER_KINDS)[number];
 export type Level = (typeof LEVELS)[number];
+
 
 /** The guardrails' refusal codes (each a 4xx; nothing was logged or sent). */
 export const GUARDRAIL_CODES = [
@@ -273,9 +275,9 @@ export function isAmount(value: string): boolean {
 
 /** The body of POST /cases/{id}/calls from the form: party and result only with a
  * connected call, the promise only with the result 承诺还款; null while incomplete. */
-export function callBody(form: CallForm): Record<string, unknown> | null {
+export function callBody(form: CallForm): Schemas["CallBody"] | null {
   if (!form.contact || !form.connection) return null;
-  const body: Record<string, unknown> = { contact: form.contact, connection: form.connection, note: form.note.trim(), debtor_consented: form.debtor_consented };
+  const body: Schemas["CallBody"] = { contact: form.contact, connection: form.connection, note: form.note.trim(), debtor_consented: form.debtor_consented };
   if (form.recording_ref.trim()) body.recording_ref = form.recording_ref.trim();
   if (form.connection !== "connected") return body;
   if (!form.party || !form.result) return null;
@@ -283,7 +285,7 @@ export function callBody(form: CallForm): Record<string, unknown> | null {
   body.result = form.result;
   if (form.result === "promise") {
     if (!isAmount(form.promise_amount) || !form.promise_on) return null;
-    body.promise = { amount: form.promise_amount.trim(), promised_on: form.promise_on };
+    body.promise = { amount: form.promise_amount.trim(), promised_on: form.promise_on, note: "" };
   }
   return body;
 }
@@ -323,7 +325,7 @@ export function isGuardrail(error: unknown): error is ApiError {
 export interface OfferForm {
   reason: string;
   installment: number;
-  component: string;
+  component: "penalty" | "fee" | "interest" | "principal";
   amount: string;
   new_due_date: string;
   channel: string;
@@ -333,17 +335,17 @@ export interface OfferForm {
   annual_rate: string;
 }
 
-export function offerBody(kind: OfferKind, form: OfferForm): Record<string, unknown> {
+export function offerBody(kind: OfferKind, form: OfferForm): Schemas["WaiverIn"] | Schemas["DeferralIn"] | Schemas["ExtensionIn"] | Schemas["RestructureIn"] {
   const reason = form.reason.trim();
   switch (kind) {
     case "waiver":
-      return { lines: [{ installment: form.installment, component: form.component, amount: form.amount.trim() }], reason };
+      return { lines: [{ installment: form.installment, component: form.component, amount: form.amount.trim() }], reason } satisfies Schemas["WaiverIn"];
     case "deferral":
-      return { installment: form.installment, new_due_date: form.new_due_date, reason };
+      return { installment: form.installment, new_due_date: form.new_due_date, reason } satisfies Schemas["DeferralIn"];
     case "extension":
-      return { amount: form.amount.trim() || null, channel: form.channel || "offline", reason };
+      return { amount: form.amount.trim() || null, channel: form.channel || "offline", reason } satisfies Schemas["ExtensionIn"];
     case "restructure":
-      return { term: form.term, unit: form.unit, method: form.method, annual_rate: form.annual_rate.trim(), reason };
+      return { term: form.term, unit: form.unit, method: form.method, annual_rate: form.annual_rate.trim(), reason } satisfies Schemas["RestructureIn"];
   }
 }
 

@@ -4,6 +4,7 @@
 // message — kept until the next action succeeds, so the collector sees why nothing was
 // logged or sent.
 import { ref } from "vue";
+import type { Schemas } from "@shared/api/client";
 import type { Localized } from "@shared/i18n";
 import { api, ApiError } from "@/lib/api";
 import { COLL, isGuardrail, type CaseDetail, type CaseRow } from "./model";
@@ -44,7 +45,7 @@ export function caseWork(caseId: number) {
   /** POST an action (`calls`, `sms`, `promises`, `letters`, `visits`, `legal`, `quadrant`,
    * `hold`, `offers/<kind>`): its answer, or null when the guardrails refused it (then
    * `refusal` says why). Other errors are thrown. */
-  async function act<T = unknown>(action: string, body: Record<string, unknown>, method: "POST" | "DELETE" = "POST"): Promise<T | null> {
+  async function act<T = unknown>(action: string, body: object, method: "POST" | "DELETE" = "POST"): Promise<T | null> {
     busy.value = action;
     try {
       const answer = await api.request<T>(method, `${COLL}/cases/${id.value}/${action}`, method === "POST" ? { body } : {});
@@ -64,10 +65,9 @@ export function caseWork(caseId: number) {
   }
 
   /** Ask the guardrails before dialling or sending (nothing is logged): true when allowed. */
-  async function check(kind: "call" | "sms" | "visit", contact: string): Promise<boolean> {
-    const answer = await api.request<{ allowed: boolean; code?: string; message?: Localized }>("POST", `${COLL}/cases/${id.value}/check`, {
-      body: { kind, contact },
-    });
+  async function check(kind: "call" | "sms", contact: string, consented = false): Promise<boolean> {
+    const body: Schemas["CheckBody"] = { kind, contact, debtor_consented: consented };
+    const answer = await api.request<{ allowed: boolean; code?: string; message?: Localized }>("POST", `${COLL}/cases/${id.value}/check`, { body });
     if (answer.allowed) {
       if (refusal.value?.checked) refusal.value = null;
       return true;
