@@ -69,13 +69,16 @@ class Desk:
         return self.app.state.platform
 
     def auth(self, username: str) -> dict[str, str]:
-        if username not in self.tokens:
+        """A session of `username`, signed in again once the clock moved (sessions
+        expire on the platform's clock)."""
+        username_day = f"{username}@{self.clock.at.isoformat()}"
+        if username_day not in self.tokens:
             response = self.client.post(
                 "/api/v1/admin/auth/login", json={"username": username, "password": PASSWORD}
             )
             assert response.status_code == 200, response.text
-            self.tokens[username] = response.json()["token"]
-        return {"Authorization": f"Bearer {self.tokens[username]}"}
+            self.tokens[username_day] = response.json()["token"]
+        return {"Authorization": f"Bearer {self.tokens[username_day]}"}
 
     def call(self, method: str, path: str, who: str, status: int = 200, **kwargs: Any) -> Any:
         response = self.client.request(
@@ -109,36 +112,28 @@ class Desk:
         self.phones += 1
         return f"139{uuid.uuid4().int % 10_000:04d}{self.phones:04d}"
 
-    def book(
-        self, code: str = "CASH14", amount_fen: int = 100_000, term: int = 14, city: str = "深圳"
-    ) -> int:
-        """A loan booked and paid out today through `LoanService`, of a borrower with a
-        mobile and two emergency contacts (a parent, a friend) and an application naming
-        `city` (the debtor's region)."""
-        from xindai.store import repository as repo
+    def borrower(self) -> int:
+        """A borrower with a mobile and two emergency contacts (a parent, a friend)."""
         from xindai.store.models import Borrower
-        from xindai.store.models_origination import Application, Contact
+        from xindai.store.models_origination import Contact
 
-        p = self.platform
-        cipher = p.cipher
-        today = self.business_date()
+        cipher = self.platform.cipher
         mobile = self.new_phone()
-        with p.sessions.begin() as session:
+        with self.platform.sessions.begin() as session:
             borrower = Borrower(
                 display_name="张*",
                 channel="default",
-                created_on=today,
+                created_on=self.business_date(),
                 mobile_hash=cipher.lookup_hash("phone", mobile),
                 mobile_enc=cipher.encrypt("phone", mobile),
             )
             session.add(borrower)
             session.flush()
-            borrower_id = borrower.id
             for seq, relation in ((1, "parent"), (2, "friend")):
                 phone = self.new_phone()
                 session.add(
                     Contact(
-                        borrower_id=borrower_id,
+                        borrower_id=borrower.id,
                         seq=seq,
                         name_enc=cipher.encrypt("name", "联系人"),
                         phone_enc=cipher.encrypt("phone", phone),
@@ -146,6 +141,26 @@ class Desk:
                         relation=relation,
                     )
                 )
+            return int(borrower.id)
+
+    def book(
+        self,
+        code: str = "CASH14",
+        amount_fen: int = 100_000,
+        term: int = 14,
+        city: str = "深圳",
+        borrower_id: int | None = None,
+    ) -> int:
+        """A loan booked and paid out today through `LoanService` (of a new `borrower()`
+        unless one is given), with an application naming `city` (the debtor's region)."""
+        from xindai.store import repository as repo
+        from xindai.store.models_origination import Application
+
+        p = self.platform
+        today = self.business_date()
+        if borrower_id is None:
+            borrower_id = self.borrower()
+        with p.sessions.begin() as session:
             product = repo.load_product(session, *_active(session, code))
         loan_id: int = p.loans.book_loan(
             product, borrower_id=borrower_id, amount_fen=amount_fen, term=term, start=today

@@ -6,8 +6,8 @@ judged; a cured loan closes its case."""
 from __future__ import annotations
 
 from sqlalchemy import select
-
 from tests.collections.support import Desk, desk_fixture  # noqa: F401
+
 from xindai.store.models_collections import (
     Assignment,
     CollectionCase,
@@ -31,8 +31,14 @@ def test_reminders_cases_and_allocation(desk: Desk) -> None:
     overdue = desk.book()
     paid = desk.book()
     desk.close_days(12)  # due on day 14: D-3 is the close of day 11
-    desk.platform.loans.repay(paid, 200_000, value_date=desk.business_date(), channel="offline",
-                              external_ref="RP-1", actor="test")
+    desk.platform.loans.repay(
+        paid,
+        200_000,
+        value_date=desk.business_date(),
+        channel="offline",
+        external_ref="RP-1",
+        actor="test",
+    )
     desk.close_days(7)
     with desk.platform.reads() as session:
         sent = session.scalars(select(Reminder).order_by(Reminder.id)).all()

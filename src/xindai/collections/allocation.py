@@ -54,9 +54,27 @@ def _add_days(ctx: StepContext, days: str) -> str:
     return f"(CAST(:d AS DATE) + ({days}))"
 
 
+def _commission_of_closed(ctx: StepContext) -> None:
+    """The commission of the placements closed today with their case (cured, settled …)."""
+    for placement_id, recovered, rate in (
+        tuple(r)
+        for r in ctx.execute(
+            "SELECT id, recovered_fen, commission_rate FROM collection_placements"
+            " WHERE status = 'closed' AND recalled_on = :d"
+        ).all()
+    ):
+        ctx.execute(
+            "UPDATE collection_placements SET commission_fen = :commission WHERE id = :id",
+            id=int(placement_id),
+            commission=commission_fen(int(recovered), str(rate)),
+        )
+
+
 def recall_placements(ctx: StepContext, actor: str = "system") -> int:
     """Recall the active placements whose window ends on or before the business date: what
-    the loan was paid inside the window, the commission on it, the case back to its queue."""
+    the loan was paid inside the window, the commission on it, the case back to its queue
+    (and the commission of those closed today with their case)."""
+    _commission_of_closed(ctx)
     rows = ctx.execute(
         "SELECT p.id, p.case_id, p.loan_id, p.agency_id, p.commission_rate FROM"
         " collection_placements p WHERE p.status = 'active' AND p.window_end <= :d"
