@@ -329,7 +329,8 @@ def test_a_case_from_overdue_to_recovered(desk: Desk) -> None:
 
     kpis = d.call("GET", "/kpis?level=collector", "ops")
     row = next(r for r in kpis["items"] if r["name"] == owner)
-    assert row["calls"] == 8 and row["connected"] == 2  # refusals are not logged and row["right_party"] == 2
+    assert row["calls"] == 8 and row["connected"] == 2  # refusals are not logged
+    assert row["right_party"] == 2
     assert row["promises"] == 1 and row["kept"] == 0
     agency = next(
         r for r in d.call("GET", "/kpis?level=agency", "ops")["items"] if r["name"] == "甲催收公司"
