@@ -61,6 +61,7 @@ class Desk:
     sim: SimulatorProcess
     clock: Clock
     backend: str
+    database_url: str
     tokens: dict[str, str] = field(default_factory=dict)
     phones: int = 0
 
@@ -251,7 +252,7 @@ def desk_fixture(
                 )
                 app = create_app(platform)
                 with TestClient(app, raise_server_exceptions=False) as client:
-                    yield Desk(app, client, sim, clock, request.param)
+                    yield Desk(app, client, sim, clock, request.param, url)
                 platform.sessions.kw["bind"].dispose()
     finally:
         next(databases, None)

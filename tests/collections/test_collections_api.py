@@ -379,3 +379,22 @@ def test_a_held_case_stays_and_a_cured_one_closes(desk: Desk) -> None:
 
         kept = session.scalars(select(ContactAction).where(ContactAction.kind == "hold")).all()
         assert kept  # every action recorded
+
+
+def test_the_kpi_command_reads_the_same_figures(desk: Desk) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from xindai.cli import app
+
+    runner = CliRunner()
+    answer = runner.invoke(
+        app, ["collections", "kpi", "--level", "agency", "--json", "-d", desk.database_url]
+    )
+    assert answer.exit_code == 0, answer.output
+    report = json.loads(answer.output)
+    api = desk.call("GET", "/kpis?level=agency", "ops")
+    assert report["items"] == api["items"] and report["items"]
+    table = runner.invoke(app, ["collections", "kpi", "-d", desk.database_url])
+    assert table.exit_code == 0 and "催收绩效" in table.output

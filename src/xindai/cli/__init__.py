@@ -14,6 +14,7 @@ from xindai.cli import (
     bench_http,
     calc,
     cob,
+    collections,
     db,
     demo,
     ledger,
@@ -42,6 +43,7 @@ app.add_typer(scorecard.app, name="scorecard")
 app.add_typer(risk.app, name="risk")
 app.add_typer(db.app, name="db")
 app.add_typer(cob.app, name="cob")
+app.add_typer(collections.app, name="collections")
 bench.app.command("cob")(cob.bench_cob)
 bench.app.command("http")(bench_http.bench_http)
 app.add_typer(loans.app, name="loans")

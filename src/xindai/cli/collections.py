@@ -1,0 +1,65 @@
+"""`xindai collections …`: collection KPIs (催收绩效) per collector, team, agency or queue."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from xindai.cli.context import DatabaseOption, sessions
+from xindai.dates import parse_date
+from xindai.store import repository as repo
+
+app = typer.Typer(help="Collections / 催收管理", no_args_is_help=True)
+COLUMNS = (
+    ("name", "名称 Name"),
+    ("calls", "通话量 Calls"),
+    ("contact_rate", "联络率 Contact"),
+    ("rpc_rate", "本人 RPC"),
+    ("promise_rate", "承诺率 Promise"),
+    ("kept_rate", "履约率 Kept"),
+    ("recovered", "回收 Recovered"),
+    ("cases", "在催 Cases"),
+)
+
+
+@app.command("kpi")
+def kpi(
+    level: Annotated[
+        str, typer.Option(help="collector | team | agency | queue / 维度")
+    ] = "collector",
+    date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD (default: today)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Collection KPIs over a period of business dates (default: the last 30) / 催收绩效."""
+    from xindai.collections.kpis import kpis
+
+    factory = sessions(database)
+    with factory() as session:
+        today = repo.get_business_date(session)
+        end = parse_date(date_to, field="to") if date_to else today
+        assert end is not None, "the database has no business date: run xindai db upgrade"
+        start = parse_date(date_from, field="from") if date_from else end - timedelta(days=29)
+        report = kpis(session, level, start, end)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"催收绩效 Collection KPIs · {level} · {start} – {end}")
+    for _, header in COLUMNS:
+        table.add_column(header, justify="left" if header.startswith("名称") else "right")
+    for row in report["items"]:
+        table.add_row(*(str(row[key]) for key, _ in COLUMNS))
+    console = Console()
+    console.print(table)
+    roll = report["roll_forward"]
+    if roll:
+        console.print(
+            "滚动率 Roll-forward: "
+            + ", ".join(f"{r['queue']} {r['rolled']}/{r['cases']} ({r['rate']})" for r in roll)
+        )
