@@ -63,3 +63,26 @@ def kpi(
             "滚动率 Roll-forward: "
             + ", ".join(f"{r['queue']} {r['rolled']}/{r['cases']} ({r['rate']})" for r in roll)
         )
+
+
+def bench_collections(
+    loans: Annotated[int, typer.Option("--loans", "-n", help="Open loans in the book", min=1)] = (
+        1_000_000
+    ),
+    days: Annotated[int, typer.Option(help="Business days of close of business", min=1)] = 2,
+    samples: Annotated[int, typer.Option(help="Workbench calls timed of each kind", min=20)] = 300,
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="An empty database URL (default: a temporary SQLite)"),
+    ] = None,
+) -> None:
+    """Close of business over a synthetic book with the collection steps (their share of
+    each day), then the workbench's next-case and case-detail p95 and a guardrail check's
+    cost with the open cases in place / 催收基准."""
+    from xindai.bench.collections import render_collections_bench, run_collections_bench
+
+    console = Console()
+    result = run_collections_bench(
+        database, loans=loans, days=days, samples=samples, on_phase=console.print
+    )
+    console.print(render_collections_bench(result))
