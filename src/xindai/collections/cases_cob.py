@@ -7,7 +7,8 @@ their queue's days without a promise, and cases opened for loans that reached DP
 A promise is kept when the loan was paid at least 90 % of its amount from the day it was
 made to its date + 1 day, judged partial (something paid) or broken (nothing) at the close
 of its date + 1; paid in full earlier, it is kept at once. A broken promise re-queues its
-case. Priority (my queue's order): overdue yuan + 10,000 per broken promise.
+case. Priority (my queue's order): overdue yuan + 10,000 per broken promise, computed when
+the case opens, moves bucket or a promise breaks.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from xindai.collections.config import check_strategies, default_strategies
 PAID_KINDS = "('repayment', 'early_settlement')"
 KEPT_PERCENT = 90
 BROKEN_PRIORITY = 10_000
-PRIORITY = f"(overdue_fen / 100 + {BROKEN_PRIORITY} * broken_promises)"
 
 
 def _paid_since(made_on: str, loan_id: str) -> str:
@@ -52,6 +52,7 @@ def judge_promises(ctx: StepContext) -> int:
     if judged:
         ctx.execute(
             "UPDATE collection_cases SET broken_promises = broken_promises + 1,"
+            f" priority = overdue_fen / 100 + {BROKEN_PRIORITY} * (broken_promises + 1),"
             " requeue = :true, requeue_reason = 'broken_promise'"
             " WHERE status = 'open' AND loan_id BETWEEN :lo AND :hi AND id IN"
             " (SELECT p.case_id FROM collection_promises p WHERE p.status = 'broken'"
@@ -86,27 +87,28 @@ def close_cases(ctx: StepContext) -> int:
 
 
 def refresh_cases(ctx: StepContext) -> int:
-    """Open cases take their loan's DPD, bucket and overdue amount; a bucket move, or the
-    queue's days since assignment without a promise, marks the case for re-allocation
-    (not while it is held, 留案)."""
+    """Open cases take their loan's DPD, bucket and overdue amount in one pass; a bucket
+    move marks the case for re-allocation (not while it is held, 留案) and recomputes its
+    priority (otherwise fixed between events: the indexes of my queue are not rewritten
+    every day); then the queue's days since assignment without a promise mark it too."""
     d = ctx.dialect
-    moved = ctx.execute(
-        "UPDATE collection_cases AS c SET requeue = :true, requeue_reason = 'bucket_move'"
+    moved = (
+        "(l.bucket <> c.bucket AND c.requeue = :false"
+        " AND (c.held_until IS NULL OR c.held_until < :d))"
+    )
+    refreshed = ctx.execute(
+        "UPDATE collection_cases AS c SET dpd = l.dpd, overdue_fen = l.overdue_fen,"
+        f" requeue = CASE WHEN {moved} THEN :true ELSE c.requeue END,"
+        f" requeue_reason = CASE WHEN {moved} THEN 'bucket_move' ELSE c.requeue_reason END,"
+        " priority = CASE WHEN l.bucket <> c.bucket"
+        f" THEN l.overdue_fen / 100 + {BROKEN_PRIORITY} * c.broken_promises"
+        " ELSE c.priority END, bucket = l.bucket"
         " FROM loans l WHERE l.id = c.loan_id AND c.status = 'open'"
-        " AND c.loan_id BETWEEN :lo AND :hi AND l.bucket <> c.bucket AND c.requeue = :false"
-        " AND (c.held_until IS NULL OR c.held_until < :d)",
+        " AND c.loan_id BETWEEN :lo AND :hi"
+        " AND (c.dpd <> l.dpd OR c.bucket <> l.bucket OR c.overdue_fen <> l.overdue_fen)",
         true=True,
         false=False,
     ).rowcount
-    ctx.execute(
-        "UPDATE collection_cases AS c SET dpd = l.dpd, bucket = l.bucket,"
-        f" overdue_fen = l.overdue_fen, priority = l.overdue_fen / 100"
-        f" + {BROKEN_PRIORITY} * c.broken_promises"
-        " FROM loans l WHERE l.id = c.loan_id AND c.status = 'open'"
-        " AND c.loan_id BETWEEN :lo AND :hi"
-        " AND (c.dpd <> l.dpd OR c.bucket <> l.bucket OR c.overdue_fen <> l.overdue_fen"
-        f" OR c.priority <> l.overdue_fen / 100 + {BROKEN_PRIORITY} * c.broken_promises)"
-    )
     stale = ctx.execute(
         "UPDATE collection_cases AS c SET requeue = :true, requeue_reason = 'no_promise'"
         " FROM collection_queues q WHERE q.id = c.queue_id AND c.status = 'open'"
@@ -118,7 +120,7 @@ def refresh_cases(ctx: StepContext) -> int:
         true=True,
         false=False,
     ).rowcount
-    return int(moved) + int(stale)
+    return int(refreshed) + int(stale)
 
 
 def open_cases(ctx: StepContext, challenger_percent: int) -> int:

@@ -135,6 +135,8 @@ def check_strategies(value: dict[str, Any]) -> dict[str, Any]:
             raise InvalidValue(where, codes, f"a list of {', '.join(ACTIONS)}", "应为动作代码列表")
         return list(codes)
 
+    if not isinstance(merged["stages"], list) or not isinstance(merged["challenger"], dict):
+        raise InvalidValue("strategies", "stages/challenger", "a list and an object", "格式错误")
     quadrants = merged["quadrants"]
     if not isinstance(quadrants, dict) or set(quadrants) - set(QUADRANTS):
         raise InvalidValue("quadrants", quadrants, "keys I, II, III, IV", "象限应为 I–IV")
@@ -148,7 +150,10 @@ def check_strategies(value: dict[str, Any]) -> dict[str, Any]:
     share = challenger.get("share_percent", 0) if isinstance(challenger, dict) else None
     if not isinstance(share, int) or isinstance(share, bool) or not 0 <= share <= 50:
         raise InvalidValue("challenger.share_percent", share, "0–50", "应为 0–50")
-    for key, codes in (challenger.get("quadrants") or {}).items():
+    cells = challenger.get("quadrants") or {}
+    if not isinstance(cells, dict):
+        raise InvalidValue("challenger.quadrants", cells, "an object", "应为对象")
+    for key, codes in cells.items():
         if key not in QUADRANTS:
             raise InvalidValue("challenger.quadrants", key, "keys I–IV", "象限应为 I–IV")
         actions(f"challenger.quadrants.{key}", codes)

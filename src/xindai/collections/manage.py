@@ -27,7 +27,7 @@ from xindai.collections.config import (
     load_strategies,
     save_setting,
 )
-from xindai.errors import InvalidValue
+from xindai.errors import InvalidValue, XindaiError
 from xindai.messaging.templates import approved
 from xindai.money import format_percent, format_yuan, parse_rate
 from xindai.security import audit
@@ -47,6 +47,14 @@ from xindai.store.models_origination import StaffUser
 
 OWNERS = ("inhouse", "agency", "legal")
 METHODS = ("round_robin", "capacity", "performance")
+
+
+class AgencyExists(XindaiError):
+    code = "COLLECTION_AGENCY_EXISTS"
+    http_status = 409
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"an agency {code} exists already", f"委外机构代码 {code} 已存在")
 
 
 @dataclass
@@ -305,6 +313,9 @@ class Management:
             raise InvalidValue("window_days", window, "1–365", "应为 1–365 天")
         with self.sessions.begin() as session:
             if agency_id is None:
+                taken = session.scalar(select(Agency.id).where(Agency.code == body["code"]))
+                if taken is not None:
+                    raise AgencyExists(body["code"])
                 agency = Agency(code=body["code"], created_at=self.clock(), active=True)
                 session.add(agency)
             else:
