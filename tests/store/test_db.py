@@ -29,7 +29,13 @@ from xindai.settings import (
     reset_settings,
 )
 from xindai.store import migrate
-from xindai.store.db import dialect_name, make_engine, normalise_url, transaction
+from xindai.store.db import (
+    dialect_name,
+    make_engine,
+    normalise_url,
+    transaction,
+    without_sync,
+)
 from xindai.store.models import Base, InstallmentRecord, Loan
 
 
@@ -210,6 +216,26 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
         assert dialect_name(engine) == "sqlite"
     finally:
         engine.dispose()
+
+
+def test_an_engine_without_sync_keeps_the_other_settings(tmp_path: Path) -> None:
+    url = f"sqlite:///{(tmp_path / 'x.db').as_posix()}"
+    engine = without_sync(make_engine(url))
+    try:
+        for _ in range(2):  # every connection of the pool, not only the first
+            with engine.connect() as connection:
+                names = ("synchronous", "journal_mode", "foreign_keys")
+                pragma = {n: connection.exec_driver_sql(f"PRAGMA {n}").scalar() for n in names}
+            assert pragma == {"synchronous": 0, "journal_mode": "wal", "foreign_keys": 1}
+            engine.dispose()
+    finally:
+        engine.dispose()
+    plain = make_engine(url)  # another engine on the same file syncs as before
+    try:
+        with plain.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+    finally:
+        plain.dispose()
 
 
 def test_sqlite_writers_queue_instead_of_failing(tmp_path: Path) -> None:

@@ -34,7 +34,12 @@ from xindai.platform import Platform
 from xindai.security.staff import StaffService
 from xindai.settings import get_settings
 from xindai.store import migrate
-from xindai.store.db import background_checkpoints, make_engine, session_factory
+from xindai.store.db import (
+    background_checkpoints,
+    make_engine,
+    session_factory,
+    without_sync,
+)
 from xindai.store.models import SystemState
 
 DEMO_KEY = "demo_lender"
@@ -105,7 +110,7 @@ def build_demo_lender(
     then reach a thread of this process, else `CALLBACK_PROCESSES` processes of their own)."""
     started = time.perf_counter()
     start = add_months(end, -size.months)
-    engine = make_engine(database_url)
+    engine = without_sync(make_engine(database_url))  # see _record_built
     migrate.upgrade(engine)
     sessions = session_factory(engine)
     port = free_port()
@@ -166,12 +171,30 @@ def build_demo_lender(
             seconds=round(time.perf_counter() - started, 1),
             counts=_counts_json(counts),
         )
-        with sessions.begin() as session:
-            session.merge(SystemState(key=DEMO_KEY, value=json.dumps(asdict(built))))
+        engine.dispose()
+        _record_built(database_url, built)
         return built
     finally:
         control.close()
         platform.providers.close()
+        engine.dispose()
+
+
+def _record_built(database_url: str, built: DemoBuilt) -> None:
+    """Record `built` as the demo: the build wrote without fsync (a build that does not
+    finish is built again), so first everything it wrote is made durable (a FULL checkpoint
+    at `synchronous = NORMAL`), and only then the record that says the demo is complete."""
+    engine = make_engine(database_url)
+    try:
+        if engine.dialect.name == "sqlite":
+            connection = engine.raw_connection()  # outside a transaction, as a checkpoint must be
+            try:
+                connection.cursor().execute("PRAGMA wal_checkpoint(FULL)").close()
+            finally:
+                connection.close()
+        with session_factory(engine).begin() as session:
+            session.merge(SystemState(key=DEMO_KEY, value=json.dumps(asdict(built))))
+    finally:
         engine.dispose()
 
 

@@ -99,10 +99,10 @@ def _serve_process(spec: AppSpec, shared_clock: Any, ready: Any, stop: Any) -> N
     from xindai.api.app import create_app
     from xindai.demo.lender import DemoClock
     from xindai.settings import Settings
-    from xindai.store.db import make_engine, session_factory
+    from xindai.store.db import make_engine, session_factory, without_sync
 
     settings = Settings(**spec.settings)
-    engine = make_engine(settings.database_url)
+    engine = without_sync(make_engine(settings.database_url))  # the build's database
     clock = DemoClock(spec.start, shared_clock)
     platform = Platform.from_settings(settings, sessions=session_factory(engine), clock=clock)
     sock = _listening_socket(spec.host, spec.port)

@@ -34,10 +34,10 @@ def _serve(spec: WorkerSpec, pipe: Connection, shared_clock: Any) -> None:
     from xindai.integrations.simulators.control import SimulatorControl
     from xindai.platform import Platform
     from xindai.settings import Settings
-    from xindai.store.db import make_engine, session_factory
+    from xindai.store.db import make_engine, session_factory, without_sync
 
     settings = Settings(**spec.settings)
-    engine = make_engine(settings.database_url)
+    engine = without_sync(make_engine(settings.database_url))  # the build's database
     clock = DemoClock(spec.start, shared_clock)
     platform = Platform.from_settings(settings, sessions=session_factory(engine), clock=clock)
     control = SimulatorControl(settings.providers_url, timeout_s=30)
