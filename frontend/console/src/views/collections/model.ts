@@ -17,7 +17,7 @@ export const LEVELS = ["collector", "team", "agency", "queue"] as const;
 export const OWNERS = ["inhouse", "agency", "legal"] as const;
 export const ALLOCATIONS = ["round_robin", "capacity", "performance"] as const;
 export const CLOSE_REASONS = ["cured", "settled", "written_off", "sold"] as const;
-export const ASSIGNMENT_REASONS = ["opened", "bucket_move", "no_promise", "broken_promise", "manual", "recall", "placed", "legal"] as const;
+export const ASSIGNMENT_REASONS = ["opened", "waiting", "bucket_move", "no_promise", "broken_promise", "manual", "recall", "placed", "legal"] as const;
 /** The strategies' action codes (collections/config.py ACTIONS). */
 export const ACT_CODES = ["remind", "grace", "offer_extension", "offer_deferral", "offer_restructure", "educate", "raise_cost", "demand_letter", "intensive_calls", "visit", "lawyer_letter", "legal", "agency"] as const;
 export const CASE_BUCKETS = ["M1", "M2", "M3", "M4", "M5", "M6", "M6+"] as const;
