@@ -170,7 +170,7 @@ const en: Messages = {
     recalled: "Recalled",
     delivered: "Delivered",
   },
-  statusIn: { case: { open: "Open", closed: "Closed" }, placement: { active: "Placed", closed: "Ended" }, promise: { pending: "Pending" }, loan: { pending: "Not paid out", active: "Current" }, approval: { pending: "Awaiting approval" }, blacklist: { pending: "Not yet active" }, installment: { pending: "Not yet due", due: "Due", partial: "Partly paid", paid: "Paid" } },
+  statusIn: { reminder: { refused: "Not sent (no approved template or mobile)" }, case: { open: "Open", closed: "Closed" }, placement: { active: "Placed", closed: "Ended" }, promise: { pending: "Pending" }, loan: { pending: "Not paid out", active: "Current" }, approval: { pending: "Awaiting approval" }, blacklist: { pending: "Not yet active" }, installment: { pending: "Not yet due", due: "Due", partial: "Partly paid", paid: "Paid" } },
   purpose: {
     consumption: "Consumption",
     education: "Education",

@@ -168,7 +168,7 @@ const zhCN = {
     recalled: "已召回",
     delivered: "已送达",
   },
-  statusIn: { case: { open: "在催", closed: "已出催" }, placement: { active: "在委", closed: "已结束" }, promise: { pending: "待兑现" }, loan: { pending: "待放款", active: "正常" }, approval: { pending: "待审批" }, blacklist: { pending: "待生效" }, installment: { pending: "未到期", due: "待还", partial: "部分已还", paid: "已还清" } },
+  statusIn: { reminder: { refused: "未发送（无已审批模板或手机号）" }, case: { open: "在催", closed: "已出催" }, placement: { active: "在委", closed: "已结束" }, promise: { pending: "待兑现" }, loan: { pending: "待放款", active: "正常" }, approval: { pending: "待审批" }, blacklist: { pending: "待生效" }, installment: { pending: "未到期", due: "待还", partial: "部分已还", paid: "已还清" } },
   purpose: {
     consumption: "日常消费",
     education: "教育",

@@ -101,7 +101,7 @@ export const COLLECTION_LISTS = {
     path: `${COLL}/reminders`,
     exportable: false,
     filters: [
-      { prop: "status", type: "select", label: "common.status", options: statusOptions(["queued", "sent", "delivered", "failed"]) },
+      { prop: "status", type: "select", label: "common.status", options: [...statusOptions(["queued", "sent", "delivered", "failed"]), { value: "refused", label: "statusIn.reminder.refused" }] },
       { prop: "loan_id", type: "number", label: "common.loanId" },
       { prop: "business_date", type: "date", label: "coll.businessDate" },
     ] as FilterDef[],
@@ -112,7 +112,7 @@ export const COLLECTION_LISTS = {
       { prop: "offset_days", label: "coll.offsetDays", kind: "count", width: 110 },
       { prop: "business_date", label: "coll.businessDate", kind: "date", width: 110 },
       { prop: "template_code", label: "coll.template", minWidth: 160 },
-      { prop: "status", label: "common.status", kind: "status", width: 90 },
+      { prop: "status", label: "common.status", kind: "status", width: 110, scope: "reminder" },
       { prop: "message_id", label: "coll.messageId", minWidth: 150 },
       { prop: "sent_at", label: "coll.sentAt", kind: "datetime", width: 150 },
     ] as ColumnDef[],

@@ -207,6 +207,7 @@ export interface Guardrails {
   visit_min_collectors: number;
   hold_max_days: number;
   default_utc_offset_hours: number;
+  next_case_cooldown_minutes: number;
   [more: string]: unknown;
 }
 
