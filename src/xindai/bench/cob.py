@@ -9,7 +9,6 @@ close of business (`ru_maxrss` cannot be reset).
 from __future__ import annotations
 
 import multiprocessing
-import os
 import resource
 import tempfile
 import time
@@ -26,7 +25,13 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from xindai.cob.portfolio import BookStats, build_book
-from xindai.cob.runner import DEFAULT_PARTITION_SIZE, DayResult, ProgressFn, run_cob
+from xindai.cob.runner import (
+    DEFAULT_PARTITION_SIZE,
+    DayResult,
+    ProgressFn,
+    default_workers,
+    run_cob,
+)
 from xindai.cob.tuning import COB_FILLFACTOR, create_cob_indexes, set_cob_fillfactor
 from xindai.store.db import make_engine
 from xindai.store.migrate import upgrade
@@ -132,7 +137,7 @@ def _workers(engine: Engine, workers: int | None) -> int:
     """The workers run_cob uses for `workers` (see its docstring)."""
     if engine.dialect.name == "sqlite":
         return 1
-    return workers or min(4, os.cpu_count() or 1)
+    return workers or default_workers()
 
 
 def _peak_rss_of(pid: int | None) -> int | None:
