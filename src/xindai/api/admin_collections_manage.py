@@ -18,7 +18,7 @@ from sqlalchemy import select
 from starlette.background import BackgroundTask
 
 from xindai.api import views_collections as views
-from xindai.api.admin_collections import actions, case_scope
+from xindai.api.admin_collections import case_scope
 from xindai.api.deps import PathId, Staff, permitted, platform
 from xindai.api.listing import (
     EXPORT_RESPONSES,
@@ -31,6 +31,8 @@ from xindai.api.listing import (
     write_xlsx,
 )
 from xindai.api.openapi import responses
+from xindai.collections.agencies import AgencyDesk
+from xindai.collections.assign import assign_case
 from xindai.collections.config import guardrails_view, load_guardrails, load_strategies
 from xindai.collections.kpis import LEVELS, kpis
 from xindai.collections.manage import METHODS, OWNERS, Management
@@ -53,6 +55,11 @@ CHANGE = responses(400, 403, 404, 409)
 def management(request: Request) -> Management:
     p = platform(request)
     return Management(p.sessions, p.clock)
+
+
+def agency_desk(request: Request) -> AgencyDesk:
+    p = platform(request)
+    return AgencyDesk(p.sessions, p.clock)
 
 
 # ------------------------------------------------------------------ queues, allocation
@@ -122,7 +129,10 @@ class AssignIn(BaseModel):
 def assign(
     case_id: PathId, body: AssignIn, staff: Annotated[Staff, permitted(ASSIGN)], request: Request
 ) -> dict[str, Any]:
-    return actions(request).assign(
+    p = platform(request)
+    return assign_case(
+        p.sessions,
+        p.clock,
         staff.username,
         case_id,
         staff_id=body.staff_id,
@@ -188,7 +198,7 @@ class AgencyUserIn(BaseModel):
 def agencies(staff: Annotated[Staff, permitted(READ)], request: Request) -> dict[str, Any]:
     scope = case_scope(request, staff)
     with reading(request) as session:
-        items = management(request).agencies(session)
+        items = agency_desk(request).agencies(session)
     if scope.agency_id is not None:
         items = [a for a in items if a["id"] == scope.agency_id]
     return {"items": items}
@@ -198,7 +208,7 @@ def agencies(staff: Annotated[Staff, permitted(READ)], request: Request) -> dict
 def add_agency(
     body: AgencyIn, staff: Annotated[Staff, permitted(AGENCIES)], request: Request
 ) -> dict[str, Any]:
-    return management(request).save_agency(body.model_dump(), actor=staff.username)
+    return agency_desk(request).save_agency(body.model_dump(), actor=staff.username)
 
 
 @router.put("/agencies/{agency_id}", responses=CHANGE, summary="Edit an agency / 编辑委外机构")
@@ -208,7 +218,7 @@ def edit_agency(
     staff: Annotated[Staff, permitted(AGENCIES)],
     request: Request,
 ) -> dict[str, Any]:
-    return management(request).save_agency(
+    return agency_desk(request).save_agency(
         body.model_dump(), actor=staff.username, agency_id=agency_id
     )
 
@@ -224,7 +234,7 @@ def link_user(
     staff: Annotated[Staff, permitted(AGENCIES)],
     request: Request,
 ) -> dict[str, Any]:
-    return management(request).link_user(agency_id, body.staff_id, actor=staff.username)
+    return agency_desk(request).link_user(agency_id, body.staff_id, actor=staff.username)
 
 
 @router.delete(
@@ -238,7 +248,7 @@ def unlink_user(
     staff: Annotated[Staff, permitted(AGENCIES)],
     request: Request,
 ) -> dict[str, Any]:
-    return management(request).link_user(agency_id, staff_id, actor=staff.username, link=False)
+    return agency_desk(request).link_user(agency_id, staff_id, actor=staff.username, link=False)
 
 
 PLACEMENTS = Listing(
@@ -293,7 +303,7 @@ def placements(
 def recall(
     placement_id: PathId, staff: Annotated[Staff, permitted(AGENCIES)], request: Request
 ) -> dict[str, Any]:
-    placement = management(request).recall(placement_id, actor=staff.username)
+    placement = agency_desk(request).recall(placement_id, actor=staff.username)
     with reading(request) as session:
         return placement_views(session, [placement])[0]
 

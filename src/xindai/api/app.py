@@ -20,6 +20,7 @@ from xindai.api import (
     admin_borrowers,
     admin_cob,
     admin_collections,
+    admin_collections_actions,
     admin_collections_manage,
     admin_credit,
     admin_lists,
@@ -181,6 +182,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         admin_strategies,
         admin_sms,
         admin_collections,
+        admin_collections_actions,
         admin_collections_manage,
     ):
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply

@@ -7,7 +7,6 @@ lender) cannot both pass the same day's cap. Every action is recorded and audite
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +16,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from xindai.collections.calls import (
+    CONNECTIONS,
+    PARTIES,
+    RESULTS,
+    CallIn,
+    refuse_promise,
+)
 from xindai.collections.config import QUADRANTS, load_guardrails
 from xindai.collections.guardrails import GuardrailRefused, check_contact, debtor_clock
+from xindai.collections.letters import LETTERS, render_case_letter
 from xindai.collections.scope import CaseScope, visible_case
 from xindai.collections.service import quadrant_of, strategy_for
 from xindai.collections.skiptrace import RankedContact, contacts_of
@@ -28,79 +35,25 @@ from xindai.integrations.errors import ProviderError
 from xindai.messaging.outbox import send_sms
 from xindai.messaging.templates import approved
 from xindai.money import format_yuan
-from xindai.origination.contract_pdf import render_letter_pdf
 from xindai.security import audit
 from xindai.security.pii import PiiCipher
 from xindai.store import repository as repo
 from xindai.store.models import Borrower, Loan
 from xindai.store.models_collections import (
-    Agency,
-    Assignment,
     CollectionCase,
     ContactAction,
     Letter,
-    Placement,
     Promise,
 )
 from xindai.store.models_origination import StaffUser
 
-CONNECTIONS = ("connected", "no_answer", "rejected", "powered_off", "suspended", "vacant", "busy")
-PARTIES = ("self", "related", "unrelated")
-RESULTS = ("promise", "paid", "plan", "refused", "dispute", "complaint", "relay", "lead")
-LETTERS = {"demand": "催收函", "lawyer": "律师函"}
 SMS_PURPOSES = ("collection", "reminder")
 PROMISE_MAX_DAYS = 30
-LENDER = "信贷（示例）消费金融有限公司"
 
 
 class CaseClosed(GuardrailRefused):
     def __init__(self) -> None:
         super().__init__("COLLECTION_CASE_CLOSED", "the case is closed", "案件已结案")
-
-
-def _refuse_promise(en: str, zh: str) -> GuardrailRefused:
-    return GuardrailRefused("COLLECTION_PROMISE_INVALID", en, zh, http_status=400)
-
-
-@dataclass(frozen=True, slots=True)
-class CallIn:
-    contact: str
-    connection: str
-    party: str | None = None
-    result: str | None = None
-    note: str = ""
-    recording_ref: str | None = None
-    consented: bool = False
-    promise_amount_fen: int | None = None
-    promise_date: date | None = None
-
-    def check(self) -> None:
-        if self.connection not in CONNECTIONS:
-            raise InvalidValue(
-                "connection",
-                self.connection,
-                f"one of {', '.join(CONNECTIONS)}",
-                "接通情况不在可选范围",
-            )
-        if self.connection == "connected":
-            if self.party not in PARTIES:
-                raise InvalidValue(
-                    "party", self.party, f"one of {', '.join(PARTIES)}", "通话对象不在可选范围"
-                )
-            if self.result not in RESULTS:
-                raise InvalidValue(
-                    "result", self.result, f"one of {', '.join(RESULTS)}", "通话结果不在可选范围"
-                )
-        elif self.party is not None or self.result is not None:
-            raise InvalidValue(
-                "party", self.party, "only for a connected call", "仅接通的通话需填写"
-            )
-        if self.result == "promise" and (
-            self.promise_amount_fen is None or self.promise_date is None
-        ):
-            raise _refuse_promise(
-                "a promise needs an amount and a date", "承诺还款需填写金额和日期"
-            )
 
 
 @dataclass
@@ -347,7 +300,7 @@ class CaseActions:
     ) -> dict[str, Any]:
         today = repo.get_business_date(session) or self.clock().date()
         if not today <= on <= today + timedelta(days=PROMISE_MAX_DAYS):
-            raise _refuse_promise(
+            raise refuse_promise(
                 f"a promise is for today to {PROMISE_MAX_DAYS} days ahead",
                 f"承诺还款日期应在今日至 {PROMISE_MAX_DAYS} 天内",
             )
@@ -360,7 +313,7 @@ class CaseActions:
             + loan.penalty_outstanding_fen
         )
         if not 0 < amount_fen <= owed:
-            raise _refuse_promise(
+            raise refuse_promise(
                 f"a promise is for 0.01 to {format_yuan(owed)} yuan (what is outstanding)",
                 f"承诺金额应在 0.01 至 {format_yuan(owed)} 元之间",
             )
@@ -403,48 +356,11 @@ class CaseActions:
     # ------------------------------------------------------------ letters, visits, legal
 
     def letter(self, scope: CaseScope, case_id: int, kind: str) -> dict[str, Any]:
-        if kind not in LETTERS:
-            raise InvalidValue(
-                "kind", kind, "demand or lawyer", "应为 demand（催收函）或 lawyer（律师函）"
-            )
+        """A demand or lawyer's letter for the case, rendered to PDF and kept."""
         with self.sessions.begin() as session:
             case = self._open_case(session, scope, case_id)
-            loan = session.get(Loan, case.loan_id)
-            borrower = session.get(Borrower, case.borrower_id)
-            assert loan is not None
             today = repo.get_business_date(session) or self.clock().date()
-            owed = (
-                loan.principal_outstanding_fen
-                + loan.interest_outstanding_fen
-                + loan.fee_outstanding_fen
-                + loan.penalty_outstanding_fen
-            )
-            title = LETTERS[kind]
-            reference = f"{kind.upper()}-{case.id}-{today:%Y%m%d}"
-            pdf = render_letter_pdf(
-                title=title,
-                subtitle=f"{reference} · {today.isoformat()}",
-                facts=(
-                    ("借款人", borrower.display_name if borrower else "—"),
-                    ("借据号", str(loan.id)),
-                    ("逾期天数", str(loan.dpd)),
-                    ("逾期金额（元）", format_yuan(loan.overdue_fen)),
-                    ("剩余应还（元）", format_yuan(owed)),
-                ),
-                paragraphs=_letter_text(kind, loan, today),
-                signature=LENDER if kind == "demand" else f"受{LENDER}委托的律师事务所",
-                reference=reference,
-            )
-            letter = Letter(
-                case_id=case.id,
-                kind=kind,
-                created_at=self.clock(),
-                created_by=scope.actor,
-                sha256=hashlib.sha256(pdf).hexdigest(),
-                pdf=pdf,
-            )
-            session.add(letter)
-            session.flush()
+            letter = render_case_letter(session, case, kind, today, by=scope.actor, at=self.clock())
             action = self._record(
                 session,
                 scope,
@@ -577,104 +493,6 @@ class CaseActions:
                 details={"approval_id": view["id"], "kind": view["kind"]},
             )
         return view
-
-    # ------------------------------------------------------------ a manager's assignment
-
-    def assign(
-        self, actor: str, case_id: int, *, staff_id: int | None, agency_id: int | None, reason: str
-    ) -> dict[str, Any]:
-        if (staff_id is None) == (agency_id is None):
-            raise InvalidValue(
-                "staff_id", staff_id, "give a collector or an agency", "请指定催收员或委外机构"
-            )
-        with self.sessions.begin() as session:
-            case = session.get(CollectionCase, case_id, with_for_update=True)
-            if case is None:
-                raise repo.NotFound(
-                    f"collection case {case_id} not found", f"催收案件 {case_id} 不存在"
-                )
-            if case.status != "open":
-                raise CaseClosed()
-            today = repo.get_business_date(session) or self.clock().date()
-            before = (case.assignee_id, case.agency_id)
-            if case.placement_id is not None:
-                placement = session.get(Placement, case.placement_id)
-                if placement is not None and placement.status == "active":
-                    placement.status, placement.recalled_on = "recalled", today
-            case.placement_id = None
-            if staff_id is not None:
-                staff = session.get(StaffUser, staff_id)
-                if staff is None or not staff.active or staff.role != "collector":
-                    raise InvalidValue(
-                        "staff_id", staff_id, "not an active collector", "不是在职催收员"
-                    )
-                case.assignee_id, case.agency_id = staff_id, None
-            else:
-                agency = session.get(Agency, agency_id)
-                if agency is None or not agency.active:
-                    raise InvalidValue(
-                        "agency_id", agency_id, "not an active agency", "不是有效的委外机构"
-                    )
-                placement = Placement(
-                    agency_id=agency.id,
-                    case_id=case.id,
-                    loan_id=case.loan_id,
-                    placed_on=today,
-                    window_end=today + timedelta(days=agency.window_days),
-                    status="active",
-                    balance_at_placement_fen=case.overdue_fen,
-                    recovered_fen=0,
-                    commission_rate=agency.commission_rate,
-                    commission_fen=0,
-                )
-                session.add(placement)
-                session.flush()
-                case.assignee_id, case.agency_id, case.placement_id = None, agency.id, placement.id
-            case.assigned_on, case.requeue, case.requeue_reason = today, False, None
-            session.add(
-                Assignment(
-                    case_id=case.id,
-                    loan_id=case.loan_id,
-                    at=self.clock(),
-                    business_date=today,
-                    queue_id=case.queue_id,
-                    from_staff=before[0],
-                    to_staff=case.assignee_id,
-                    from_agency=before[1],
-                    to_agency=case.agency_id,
-                    reason="manual",
-                    actor=actor,
-                )
-            )
-            audit.record(
-                session,
-                actor=actor,
-                action="collection.assign",
-                resource="collection_case",
-                resource_id=case.id,
-                before={"staff": before[0], "agency": before[1]},
-                after={"staff": case.assignee_id, "agency": case.agency_id, "reason": reason},
-                at=self.clock(),
-            )
-            return case_rows(session, [case])[0]
-
-
-def _letter_text(kind: str, loan: Loan, today: date) -> tuple[str, ...]:
-    due = loan.oldest_unpaid_due.isoformat() if loan.oldest_unpaid_due else "—"
-    if kind == "demand":
-        return (
-            f"您于本公司申请的借款（借据号 {loan.id}）自 {due} 起未按约定还款，"
-            f"截至 {today.isoformat()} 已逾期 {loan.dpd} 天。",
-            "请您在收到本函之日起七日内通过 App 或客服热线还清逾期款项。如有困难，"
-            "可联系我们协商展期、延期还款等方案。",
-            "逾期将按合同约定计收罚息，并按规定报送征信。本函不收取任何额外费用。",
-        )
-    return (
-        f"受{LENDER}委托，就您借款（借据号 {loan.id}）逾期 {loan.dpd} 天一事致函。",
-        "依据您签署的借款合同，请您于本函送达之日起十日内清偿逾期款项；"
-        "逾期不履行的，委托人保留依法通过诉讼等途径主张权利的权利。",
-        "如对债务有异议，请于上述期限内书面提出并附相关证明。",
-    )
 
 
 __all__ = ["CONNECTIONS", "LETTERS", "PARTIES", "RESULTS", "CallIn", "CaseActions", "CaseClosed"]

@@ -62,50 +62,62 @@ def judge_promises(ctx: StepContext) -> int:
     return int(judged)
 
 
+CLOSING = f"(t.status NOT IN {OPEN_STATUSES} OR t.dpd = 0)"
+
+
+def case_loans(ctx: StepContext) -> int:
+    """Temp table cob_case_loans: the partition's open cases beside their loans' state,
+    read once (through the cases' loan index, not a scan of the loans)."""
+    return ctx.create_temp(
+        "cob_case_loans",
+        "SELECT c.id, c.loan_id, l.status, l.dpd, l.bucket, l.overdue_fen"
+        " FROM collection_cases c JOIN loans l ON l.id = c.loan_id"
+        " WHERE c.status = 'open' AND c.loan_id BETWEEN :lo AND :hi"
+        " AND (c.dpd <> l.dpd OR c.bucket <> l.bucket OR c.overdue_fen <> l.overdue_fen"
+        f" OR l.status NOT IN {OPEN_STATUSES} OR l.dpd = 0)",
+    )
+
+
 def close_cases(ctx: StepContext) -> int:
-    """Close the open cases whose loan is cured (DPD 0), settled, written off or sold, and
-    their active placements (recovered: paid from the placement day)."""
+    """Close the open cases (of cob_case_loans) whose loan is cured (DPD 0), settled, written
+    off or sold, and their active placements (recovered: paid from the placement day)."""
     ctx.execute(
         "UPDATE collection_placements SET status = 'closed', recalled_on = :d,"
         f" recovered_fen = {_paid_since('collection_placements.placed_on', 'collection_placements.loan_id')}"  # noqa: E501
         " WHERE status = 'active' AND loan_id BETWEEN :lo AND :hi AND loan_id IN"
-        " (SELECT l.id FROM loans l WHERE l.id BETWEEN :lo AND :hi"
-        f" AND (l.status NOT IN {OPEN_STATUSES} OR l.dpd = 0))",
+        f" (SELECT t.loan_id FROM cob_case_loans t WHERE {CLOSING})",
         false=False,
     )
     closed = ctx.execute(
         "UPDATE collection_cases AS c SET status = 'closed', closed_on = :d, requeue = :false,"
-        " close_reason = CASE l.status WHEN 'written_off' THEN 'written_off'"
+        " close_reason = CASE t.status WHEN 'written_off' THEN 'written_off'"
         " WHEN 'sold' THEN 'sold' WHEN 'active' THEN 'cured' WHEN 'overdue' THEN 'cured'"
-        " ELSE 'settled' END, dpd = l.dpd, bucket = l.bucket, overdue_fen = l.overdue_fen"
-        " FROM loans l WHERE l.id = c.loan_id AND c.status = 'open'"
-        " AND c.loan_id BETWEEN :lo AND :hi"
-        f" AND (l.status NOT IN {OPEN_STATUSES} OR l.dpd = 0)",
+        " ELSE 'settled' END, dpd = t.dpd, bucket = t.bucket, overdue_fen = t.overdue_fen"
+        f" FROM cob_case_loans t WHERE c.id = t.id AND {CLOSING}",
         false=False,
     ).rowcount
     return int(closed)
 
 
 def refresh_cases(ctx: StepContext) -> int:
-    """Open cases take their loan's DPD, bucket and overdue amount in one pass; a bucket
-    move marks the case for re-allocation (not while it is held, 留案) and recomputes its
-    priority (otherwise fixed between events: the indexes of my queue are not rewritten
-    every day); then the queue's days since assignment without a promise mark it too."""
+    """Open cases (of cob_case_loans) take their loan's DPD, bucket and overdue amount in one
+    pass; a bucket move marks the case for re-allocation (not while it is held, 留案) and
+    recomputes its priority (otherwise fixed between events: the indexes of my queue are not
+    rewritten every day); then the queue's days since assignment without a promise mark it
+    too."""
     d = ctx.dialect
     moved = (
-        "(l.bucket <> c.bucket AND c.requeue = :false"
+        "(t.bucket <> c.bucket AND c.requeue = :false"
         " AND (c.held_until IS NULL OR c.held_until < :d))"
     )
     refreshed = ctx.execute(
-        "UPDATE collection_cases AS c SET dpd = l.dpd, overdue_fen = l.overdue_fen,"
+        "UPDATE collection_cases AS c SET dpd = t.dpd, overdue_fen = t.overdue_fen,"
         f" requeue = CASE WHEN {moved} THEN :true ELSE c.requeue END,"
         f" requeue_reason = CASE WHEN {moved} THEN 'bucket_move' ELSE c.requeue_reason END,"
-        " priority = CASE WHEN l.bucket <> c.bucket"
-        f" THEN l.overdue_fen / 100 + {BROKEN_PRIORITY} * c.broken_promises"
-        " ELSE c.priority END, bucket = l.bucket"
-        " FROM loans l WHERE l.id = c.loan_id AND c.status = 'open'"
-        " AND c.loan_id BETWEEN :lo AND :hi"
-        " AND (c.dpd <> l.dpd OR c.bucket <> l.bucket OR c.overdue_fen <> l.overdue_fen)",
+        " priority = CASE WHEN t.bucket <> c.bucket"
+        f" THEN t.overdue_fen / 100 + {BROKEN_PRIORITY} * c.broken_promises"
+        " ELSE c.priority END, bucket = t.bucket"
+        f" FROM cob_case_loans t WHERE c.id = t.id AND c.status = 'open' AND NOT {CLOSING}",
         true=True,
         false=False,
     ).rowcount
@@ -153,8 +165,10 @@ def challenger_share(ctx: StepContext) -> int:
 def cases_step(ctx: StepContext) -> int:
     """The `cases` step of close of business (see the module's docstring)."""
     touched = judge_promises(ctx)
+    case_loans(ctx)
     touched += close_cases(ctx)
     touched += refresh_cases(ctx)
+    ctx.drop_temp("cob_case_loans")
     touched += open_cases(ctx, challenger_share(ctx))
     return touched
 
