@@ -341,6 +341,27 @@ def test_a_case_from_overdue_to_recovered(desk: Desk) -> None:
     assert export.status_code == 200 and export.content[:2] == b"PK"
     load = d.call("GET", "/load", "ops")["items"]
     assert {r["username"] for r in load} >= {"col1", "col2"}
+    _kpi_command_reads_the_same_figures(d)
+
+
+def _kpi_command_reads_the_same_figures(desk: Desk) -> None:
+    """`xindai collections kpi` prints the API's figures (as JSON and as a table)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from xindai.cli import app
+
+    runner = CliRunner()
+    answer = runner.invoke(
+        app, ["collections", "kpi", "--level", "agency", "--json", "-d", desk.database_url]
+    )
+    assert answer.exit_code == 0, answer.output
+    report = json.loads(answer.output)
+    api = desk.call("GET", "/kpis?level=agency", "ops")
+    assert report["items"] == api["items"] and report["items"]
+    table = runner.invoke(app, ["collections", "kpi", "-d", desk.database_url])
+    assert table.exit_code == 0 and "催收绩效" in table.output
 
 
 def test_a_held_case_stays_and_a_cured_one_closes(desk: Desk) -> None:
@@ -379,22 +400,3 @@ def test_a_held_case_stays_and_a_cured_one_closes(desk: Desk) -> None:
 
         kept = session.scalars(select(ContactAction).where(ContactAction.kind == "hold")).all()
         assert kept  # every action recorded
-
-
-def test_the_kpi_command_reads_the_same_figures(desk: Desk) -> None:
-    import json
-
-    from typer.testing import CliRunner
-
-    from xindai.cli import app
-
-    runner = CliRunner()
-    answer = runner.invoke(
-        app, ["collections", "kpi", "--level", "agency", "--json", "-d", desk.database_url]
-    )
-    assert answer.exit_code == 0, answer.output
-    report = json.loads(answer.output)
-    api = desk.call("GET", "/kpis?level=agency", "ops")
-    assert report["items"] == api["items"] and report["items"]
-    table = runner.invoke(app, ["collections", "kpi", "-d", desk.database_url])
-    assert table.exit_code == 0 and "催收绩效" in table.output
