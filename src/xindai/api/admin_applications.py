@@ -24,7 +24,6 @@ from xindai.api.admin_rows import (
     application_rows,
     between_times,
     channel_filter,
-    count_cap,
     decision_rows,
     iso,
     not_found,
@@ -34,6 +33,7 @@ from xindai.api.admin_rows import (
 )
 from xindai.api.deps import PathId, Staff, permitted, platform
 from xindai.api.listing import (
+    COUNT_CAP,
     EXPORT_RESPONSES,
     Column,
     Listing,
@@ -169,7 +169,7 @@ def applications(
 ) -> dict[str, Any]:
     stmt = _select(request, staff, filters, params.query)
     with reading(request) as session:
-        cap = count_cap(staff, filters.channel)
+        cap = COUNT_CAP
         rows, total = APPLICATIONS.page(session, stmt, params, cap=cap)
         return params.answer(_render(request)(session, rows), total)
 

@@ -30,7 +30,6 @@ from xindai.api.admin_rows import (
     card_rows,
     channel_filter,
     contact_rows,
-    count_cap,
     decision_rows,
     loan_rows,
     not_found,
@@ -38,6 +37,7 @@ from xindai.api.admin_rows import (
 )
 from xindai.api.deps import PathId, Staff, client_ip, permitted, platform
 from xindai.api.listing import (
+    COUNT_CAP,
     EXPORT_RESPONSES,
     Column,
     Listing,
@@ -150,7 +150,7 @@ def borrowers(
 ) -> dict[str, Any]:
     stmt = _select(request, staff, filters, params.query)
     with reading(request) as session:
-        rows, total = BORROWERS.page(session, stmt, params, cap=count_cap())
+        rows, total = BORROWERS.page(session, stmt, params, cap=COUNT_CAP)
         return params.answer(_render(request)(session, rows), total)
 
 

@@ -22,7 +22,6 @@ from xindai.api.admin_rows import (
     between_days,
     between_times,
     channel_filter,
-    count_cap,
     journal_rows,
     loans_by_id,
     not_found,
@@ -35,6 +34,7 @@ from xindai.api.admin_rows import (
 )
 from xindai.api.deps import PathId, Staff, client_ip, permitted, platform
 from xindai.api.listing import (
+    COUNT_CAP,
     EXPORT_RESPONSES,
     Column,
     Listing,
@@ -164,7 +164,7 @@ def payouts(
 ) -> dict[str, Any]:
     stmt = _payouts(staff, filters, params.query)
     with reading(request) as session:
-        cap = count_cap(staff, filters.channel)
+        cap = COUNT_CAP
         rows, total = PAYOUT_LIST.page(session, stmt, params, cap=cap)
         return params.answer(_render_payouts(session, rows), total)
 
@@ -340,7 +340,7 @@ def withholdings(
 ) -> dict[str, Any]:
     stmt = _withholdings(staff, filters, params.query)
     with reading(request) as session:
-        cap = count_cap(staff, filters.channel)
+        cap = COUNT_CAP
         rows, total = WITHHOLDING_LIST.page(session, stmt, params, cap=cap)
         return params.answer(_render_withholdings(session, rows), total)
 
@@ -476,7 +476,7 @@ def repayments(
 ) -> dict[str, Any]:
     stmt = _repayments(staff, filters, params.query)
     with reading(request) as session:
-        cap = count_cap(staff, filters.channel)
+        cap = COUNT_CAP
         rows, total = REPAYMENT_LIST.page(session, stmt, params, cap=cap)
         return params.answer(_render_repayments(session, rows), total)
 
@@ -589,9 +589,7 @@ def audit_log(
     filters: Annotated[AuditFilters, Depends(audit_filters)],
 ) -> dict[str, Any]:
     with reading(request) as session:
-        rows, total = AUDIT_LIST.page(
-            session, _audit(filters, params.query), params, cap=count_cap()
-        )
+        rows, total = AUDIT_LIST.page(session, _audit(filters, params.query), params, cap=COUNT_CAP)
         return params.answer(_render_audit(session, rows), total)
 
 

@@ -21,7 +21,6 @@ from xindai.api.admin_rows import (
     between_days,
     borrower_ids,
     channel_filter,
-    count_cap,
     journal_rows,
     loan_rows,
     not_found,
@@ -34,6 +33,7 @@ from xindai.api.admin_rows import (
 )
 from xindai.api.deps import PathId, Staff, permitted, platform
 from xindai.api.listing import (
+    COUNT_CAP,
     EXPORT_RESPONSES,
     Column,
     Listing,
@@ -179,7 +179,7 @@ def loans(
 ) -> dict[str, Any]:
     stmt = _select(request, staff, filters, params.query)
     with reading(request) as session:
-        rows, total = LOANS.page(session, stmt, params, cap=count_cap())
+        rows, total = LOANS.page(session, stmt, params, cap=COUNT_CAP)
         return params.answer(_render(session, rows), total)
 
 

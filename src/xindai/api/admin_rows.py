@@ -16,7 +16,6 @@ from sqlalchemy import ColumnElement, case, false, func, select
 from sqlalchemy.orm import Session
 
 from xindai.api.deps import Staff
-from xindai.api.listing import COUNT_CAP, SCOPED_COUNT_CAP
 from xindai.digits import fold_full_width_digits
 from xindai.ledger.accounts import BY_CODE
 from xindai.money import format_yuan
@@ -111,15 +110,6 @@ def channel_filter(staff: Staff, column: Any, asked: str | None) -> list[ColumnE
     if asked:
         conditions.append(column == asked)
     return conditions
-
-
-def count_cap(staff: Staff | None = None, asked_channel: str | None = None) -> int:
-    """The cap of a list's count: `COUNT_CAP`, or `SCOPED_COUNT_CAP` when its channel (an
-    agent's scope, or the channel asked for) is another table's, joined (pass the staff
-    member and the channel asked for only then): an exact count would read every row."""
-    if staff is not None and (visible_channel(staff) is not None or asked_channel):
-        return SCOPED_COUNT_CAP
-    return COUNT_CAP
 
 
 def between_days(column: Any, first: date | None, last: date | None) -> list[Any]:

@@ -64,7 +64,6 @@ from xindai.store.db import transaction
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
-SCOPED_COUNT_CAP = 10_000
 DEFERRED_FROM = 1_000
 COUNT_CAP = 10_000
 """Lists count at most this many rows (`total_capped` beyond, shown as 10,000+): counting a
