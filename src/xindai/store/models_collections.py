@@ -214,6 +214,7 @@ class Placement(Base):
     __table_args__ = (
         Index("ix_collection_placements_agency", "agency_id", "status", "id"),
         Index("ix_collection_placements_window", "status", "window_end"),
+        Index("ix_collection_placements_loan", "loan_id", "status"),
     )
 
 
