@@ -293,3 +293,22 @@ def test_pdf_escapes_markup_in_values() -> None:
     hostile = replace(data, lender_name="<b>A & B</b> <font size=40>x</font>")
     _, text = read_pdf(render_contract_pdf(hostile))
     assert "<b>A & B</b> <font size=40>x</font>" in text
+
+
+def test_fixed_wording_cache_gives_the_bytes_of_a_cold_render() -> None:
+    """The general terms are parsed and broken into lines once and shared between
+    contracts: contracts of different lengths (their clauses split across pages at
+    different places) rendered in turn give the bytes each gives with nothing cached."""
+    from xindai.origination import contract_pdf
+
+    short, _ = contract("INST12", 1_000_000, 3)
+    twelve = contract("INST12", 1_000_000, 12)[0].installments
+    contracts = [short, replace(short, installments=twelve * 3), replace(short, contract_no="X1")]
+    cold = []
+    for data in contracts:
+        contract_pdf._FIXED.clear()
+        contract_pdf._FixedParagraph._lines.clear()
+        cold.append(render_contract_pdf(data))
+    warm = [render_contract_pdf(data) for data in contracts + contracts[::-1]]
+    assert warm == cold + cold[::-1]
+    assert contract_pdf._FIXED, "the fixed wording was cached"

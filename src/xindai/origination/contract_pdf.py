@@ -4,9 +4,10 @@ contract gives the same bytes (reportlab's invariant mode fixes dates and docume
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from io import BytesIO
-from typing import Any
+from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors  # type: ignore[import-untyped]
@@ -94,9 +95,53 @@ def _p(text: str, style: str) -> Paragraph:
     return Paragraph(escape(text), _styles()[style])
 
 
-def _label_table(rows: tuple[tuple[str, str], ...]) -> Table:
+class _FixedParagraph(Paragraph):  # type: ignore[misc]
+    """A paragraph of the contract's fixed wording (the general terms: the same for every
+    contract of a terms version), parsed once and broken into lines once per width: the
+    clauses are most of a contract's text and, measured, half of its rendering. Pieces of
+    a paragraph split across pages are plain paragraphs (their class's `_key` is None)."""
+
+    _key: tuple[str, str] | None = None
+    _lines: ClassVar[dict[tuple[tuple[str, str], float], tuple[Any, float]]] = {}
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if self._key is None:
+            return super().wrap(availWidth, availHeight)  # type: ignore[no-any-return]
+        found = self._lines.get((self._key, availWidth))
+        if found is None:
+            width, height = super().wrap(availWidth, availHeight)
+            self._lines[self._key, availWidth] = (getattr(self, "blPara"), height)  # noqa: B009
+            return width, height
+        style = self.style
+        self.width = availWidth
+        self._wrapWidths = [
+            availWidth - (style.leftIndent + style.firstLineIndent) - style.rightIndent,
+            availWidth - style.leftIndent - style.rightIndent,
+        ]
+        self.blPara, self.height = found
+        return availWidth, self.height
+
+
+_FIXED: dict[tuple[str, str], _FixedParagraph] = {}
+
+
+def _fixed(text: str, style: str) -> Paragraph:
+    """A paragraph of fixed wording: a copy of the one parsed the first time (its lines are
+    shared, read-only once broken). Only the terms' own text comes here, so the cache holds
+    one entry per clause of each terms version."""
+    key = (text, style)
+    parsed = _FIXED.get(key)
+    if parsed is None:
+        parsed = _FIXED[key] = _FixedParagraph(escape(text), _styles()[style])
+        parsed._key = key
+    return copy.copy(parsed)
+
+
+def _label_table(rows: tuple[tuple[str, str], ...], *, fixed_labels: bool = False) -> Table:
+    """Labels and values; `fixed_labels` when the labels are the contract's own wording."""
+    label = _fixed if fixed_labels else _p
     table = Table(
-        [[_p(label, "cell"), _p(value, "cell")] for label, value in rows],
+        [[label(name, "cell"), _p(value, "cell")] for name, value in rows],
         colWidths=[48 * mm, _WIDTH - 48 * mm],
     )
     table.setStyle(
@@ -159,24 +204,24 @@ def _story(data: ContractData) -> list[object]:
         _p(terms.title_zh, "title"),
         _p(f"{terms.title_en} · 合同编号 {data.contract_no}", "subtitle"),
         _p("一、合同双方 Parties", "h2"),
-        _label_table(wording.parties(data)),
+        _label_table(wording.parties(data), fixed_labels=True),
         Spacer(1, 3 * mm),
         _disclosure(data),
         _p("二、借款要素 Key terms", "h2"),
-        _label_table(wording.key_terms(data)),
+        _label_table(wording.key_terms(data), fixed_labels=True),
         _p("三、还款计划表 Repayment schedule（单位：元）", "h2"),
         _schedule(data),
-        _p(f"四、通用条款 General terms（v{terms.version}）", "h2"),
-        _p(terms.preamble_zh, "clause"),
+        _fixed(f"四、通用条款 General terms（v{terms.version}）", "h2"),
+        _fixed(terms.preamble_zh, "clause"),
     ]
     for number, clause in terms.numbered_clauses():
-        story.append(_p(f"{number} {clause.heading_zh}", "h3"))
-        story += [_p(paragraph, "clause") for paragraph in clause.paragraphs_zh]
+        story.append(_fixed(f"{number} {clause.heading_zh}", "h3"))
+        story += [_fixed(paragraph, "clause") for paragraph in clause.paragraphs_zh]
     story += [
         Spacer(1, 2 * mm),
-        _p(terms.summary_en, "en"),
+        _fixed(terms.summary_en, "en"),
         _p("五、签署 Signatures", "h2"),
-        _label_table(wording.signatures(data)),
+        _label_table(wording.signatures(data), fixed_labels=True),
     ]
     return story
 

@@ -205,9 +205,9 @@ def loan_cache(state: LoanState, as_of: date) -> dict[str, Any]:
 
 def save_state(session: Session, loan: Loan, state: LoanState, as_of: date) -> None:
     """Write `state` into the loan row and its installment rows."""
-    for column, value in loan_cache(state, as_of).items():
-        setattr(loan, column, value)
-    loan.max_dpd = max(loan.max_dpd or 0, loan.dpd)
+    _assign(loan, loan_cache(state, as_of))
+    if (loan.max_dpd or 0) < loan.dpd:
+        loan.max_dpd = loan.dpd
     existing = {
         r.number: r
         for r in session.scalars(
@@ -220,7 +220,13 @@ def save_state(session: Session, loan: Loan, state: LoanState, as_of: date) -> N
         if row is None:
             row = InstallmentRecord(loan_id=loan.id, number=item.number)
             session.add(row)
-        row.start_date, row.due_date, row.cancelled = item.start_date, item.due_date, item.cancelled
+        values: dict[str, Any] = {
+            "start_date": item.start_date,
+            "due_date": item.due_date,
+            "cancelled": item.cancelled,
+            "overdue_fee_charged": item.number in state.overdue_fee_charged,
+            "status": "cancelled" if item.cancelled else item.status(as_of, grace).value,
+        }
         for suffix, amounts in (
             ("due", item.due),
             ("paid", item.paid),
@@ -228,9 +234,25 @@ def save_state(session: Session, loan: Loan, state: LoanState, as_of: date) -> N
             ("recognised", item.recognised),
         ):
             for component in COMPONENTS:
-                setattr(row, f"{component.value}_{suffix}_fen", amounts.get(component))
-        row.overdue_fee_charged = item.number in state.overdue_fee_charged
-        row.status = "cancelled" if item.cancelled else item.status(as_of, grace).value
+                values[_COLUMN[component, suffix]] = amounts.get(component)
+        _assign(row, values)
+
+
+_COLUMN = {
+    (component, suffix): f"{component.value}_{suffix}_fen"
+    for component in COMPONENTS
+    for suffix in ("due", "paid", "waived", "recognised")
+}
+
+
+def _assign(row: Any, values: dict[str, Any]) -> None:
+    """Set the columns whose value changes: a row none of whose values change is not
+    dirty, so the flush neither compares nor updates it (a repayment touches one or two
+    installments of a loan's twelve)."""
+    current = row.__dict__
+    for column, value in values.items():
+        if column not in current or current[column] != value:
+            setattr(row, column, value)
 
 
 # ---------------------------------------------------------------- the log
