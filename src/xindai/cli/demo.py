@@ -179,6 +179,9 @@ def _build_with_progress(console: Console, stack: DemoStackType, months: int) ->
         f"  {counts['borrowers']} borrowers 借款人, {counts['applications']} applications "
         f"申请, {counts['loans']} loans 借据, {built.start} → {built.end}, {built.seconds:.0f} s"
     )
+    phases = counts.get("phases")
+    if phases:
+        console.print("  " + ", ".join(f"{name} {seconds} s" for name, seconds in phases.items()))
     return built
 
 

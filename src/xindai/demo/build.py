@@ -152,7 +152,7 @@ def build_demo_lender(
                 )
             else:
                 stack.enter_context(PlatformThread(platform, port=port))
-            counts = DemoLender(
+            lender = DemoLender(
                 platform,
                 clock,
                 control,
@@ -161,7 +161,8 @@ def build_demo_lender(
                 end=end,
                 people_day=people_day,
                 progress=progress,
-            ).run()
+            )
+            counts = lender.run()
         built = DemoBuilt(
             months=size.months,
             loans_target=size.loans,
@@ -169,7 +170,7 @@ def build_demo_lender(
             start=start.isoformat(),
             end=end.isoformat(),
             seconds=round(time.perf_counter() - started, 1),
-            counts=_counts_json(counts),
+            counts=_counts_json(counts, lender.phases),
         )
         engine.dispose()
         _record_built(database_url, built)
@@ -198,9 +199,11 @@ def _record_built(database_url: str, built: DemoBuilt) -> None:
         engine.dispose()
 
 
-def _counts_json(counts: Counts) -> dict[str, Any]:
-    """The headline counts (system_state values are at most 256 characters)."""
+def _counts_json(counts: Counts, phases: dict[str, float]) -> dict[str, Any]:
+    """The headline counts and the wall seconds of each part of the days (system_state
+    values are at most 256 characters)."""
     return {
+        "phases": {name: round(seconds) for name, seconds in phases.items()},
         "borrowers": counts.registrations,
         "applications": counts.applications,
         "loans": counts.loans,

@@ -59,6 +59,8 @@ class DemoLender:
             side = BorrowerSide(platform, clock, control, size, start=start, end=end)
             people_day = side.day
         self.people_day = people_day
+        self.phases: dict[str, float] = {}  # wall seconds by part of the day, summed
+        self._lap_at = 0.0
         # one statement: how many payouts, collections and refunds the channel still owes
         payouts, withholdings, refunds = (
             select(func.count()).where(condition).scalar_subquery()
@@ -70,9 +72,15 @@ class DemoLender:
         )
         self._waiting = select(payouts + withholdings + refunds)
 
+    def _lap(self, phase: str) -> None:
+        now = wall.perf_counter()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - self._lap_at
+        self._lap_at = now
+
     def run(self) -> Counts:
         days = (self.end - self.start).days + 1
         counts = Counts()
+        self._lap_at = wall.perf_counter()
         for offset in range(days):
             day = self.start + timedelta(days=offset)
             last = day == self.end
@@ -80,17 +88,21 @@ class DemoLender:
             self.settle()
             self.desk.finance_payouts(last=last)
             approved = self.desk.review_queue(day, last=last)
+            self._lap("morning")
             counts = self.people_day(day, approved)
+            self._lap("people")
             self.clock.morning(day)
             self.clock.now = max(self.clock.now, datetime.combine(day, time(16, 0)))
             self.desk.servicing(day, self.end)
             self.settle()
+            self._lap("servicing")
             late_payers = (
                 self.desk.late_payers_to_write_off() if day == self.end - timedelta(3) else []
             )
             if not last:
                 self.clock.now = datetime.combine(day, time(23, 0))
                 run_cob(self.p.sessions, until=day, registry=self.registry)
+            self._lap("cob")
             if late_payers:
                 self.desk.write_off_while_collecting(late_payers)
             if offset % 30 == 29 or last:
