@@ -3,7 +3,8 @@ product, channel and dates (search by application id, or the applicant's phone o
 through their keyed hashes), its xlsx export, and one application with its decisions, review
 task, payouts and contract. The decision's full explanation is
 `GET /applications/{id}/decisions` (api.admin). An agent sees only its channel's
-applicants; another channel's application is a 404.
+applicants, a collector (should a role of its scope be given `applications.read`) only the
+applications of its cases' loans; another's application is a 404.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from xindai.api.listing import (
     reading,
 )
 from xindai.api.openapi import responses
+from xindai.api.scopes import loan_scope, require_loan
 from xindai.api.views import APPLICATION_STATUSES
 from xindai.security.pii import PiiCipher
 from xindai.security.rbac import visible_channel
@@ -143,6 +145,7 @@ def _select(
     scoped = channel_filter(staff, Borrower.channel, filters.channel)
     if scoped:  # the channel is the applicant's: looked up row by row, newest first
         conditions.append(exists().where(Borrower.id == Application.borrower_id, *scoped))
+    conditions += loan_scope(staff, Application.loan_id)  # a collector: its cases' loans'
     return select(Application).where(*conditions)
 
 
@@ -207,6 +210,7 @@ def visible_application(session: Session, staff: Staff, application_id: int) -> 
     if visible_channel(staff) is not None:
         borrower = session.get(Borrower, application.borrower_id)
         require_visible(staff, borrower.channel if borrower else None, "application", "申请")
+    require_loan(session, staff, application.loan_id, "application", "申请")
     return application
 
 

@@ -5,7 +5,8 @@ credit line, audit trail) and the audited reveal of one personal value.
 
 Personal data is masked everywhere here; `POST /borrowers/{id}/reveal` (needs
 `borrowers.pii.read`) answers one value whole and audits it. An agent sees only its
-channel's borrowers; another channel's borrower is a 404.
+channel's borrowers, a collector only the debtors of its cases (and of their loans and
+applications only those of its cases: `api.scopes`); another's borrower is a 404.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from xindai.api.listing import (
     reading,
 )
 from xindai.api.openapi import responses
+from xindai.api.scopes import borrower_scope, loan_scope, require_borrower
 from xindai.risk.credit_lines import CreditLineNotFound, credit_line_view
 from xindai.security import audit
 from xindai.store import repository as repo
@@ -118,6 +120,7 @@ Filters = Annotated[BorrowerFilters, Depends(borrower_filters)]
 
 def _select(request: Request, staff: Staff, filters: BorrowerFilters, q: str | None) -> Select[Any]:
     conditions = channel_filter(staff, Borrower.channel, filters.channel)
+    conditions += borrower_scope(staff, Borrower.id)
     conditions += between_days(Borrower.created_on, filters.date_from, filters.date_to)
     if filters.kyc_status:
         conditions.append(Borrower.kyc_status == filters.kyc_status)
@@ -184,6 +187,7 @@ def _borrower(session: Session, staff: Staff, borrower_id: int) -> Borrower:
     if row is None:
         raise not_found("borrower", "借款人")
     require_visible(staff, row.channel, "borrower", "借款人")
+    require_borrower(session, staff, borrower_id, "borrower", "借款人")
     return row
 
 
@@ -201,7 +205,7 @@ def borrower(
         row = _borrower(session, staff, borrower_id)
         applications = session.scalars(
             select(Application)
-            .where(Application.borrower_id == borrower_id)
+            .where(Application.borrower_id == borrower_id, *loan_scope(staff, Application.loan_id))
             .order_by(Application.id.desc())
             .limit(100)
         ).all()
@@ -210,8 +214,11 @@ def borrower(
             .where(DecisionRecord.application_id.in_([a.id for a in applications]))
             .order_by(DecisionRecord.id.desc())
         ).all()
-        loans = session.scalars(
-            select(Loan).where(Loan.borrower_id == borrower_id).order_by(Loan.id.desc()).limit(100)
+        loans = session.scalars(  # a collector: only its cases' loans of the debtor
+            select(Loan)
+            .where(Loan.borrower_id == borrower_id, *loan_scope(staff, Loan.id))
+            .order_by(Loan.id.desc())
+            .limit(100)
         ).all()
         contacts = session.scalars(
             select(Contact).where(Contact.borrower_id == borrower_id).order_by(Contact.seq)

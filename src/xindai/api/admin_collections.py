@@ -25,8 +25,9 @@ from xindai.api.listing import (
     reading,
 )
 from xindai.api.openapi import responses
+from xindai.api.scopes import case_scope_of
 from xindai.collections.actions import CaseActions
-from xindai.collections.scope import CaseScope, scope_of
+from xindai.collections.scope import CaseScope
 from xindai.collections.service import Workbench
 from xindai.collections.views import case_rows
 from xindai.store.models_collections import CollectionCase
@@ -76,8 +77,8 @@ def actions(request: Request) -> CaseActions:
 
 
 def case_scope(request: Request, staff: Staff) -> CaseScope:
-    with reading(request) as session:
-        return scope_of(session, staff, staff.username)
+    """The caller's case scope (its agency was read with its session: `Staff.agency_id`)."""
+    return case_scope_of(staff)
 
 
 # ------------------------------------------------------------------ lists

@@ -6,6 +6,10 @@ anything is logged or sent; a case outside the caller's scope is a 404."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from inspect import Parameter, Signature
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -288,71 +292,76 @@ OFFERED: dict[str, Any] = {
 }
 
 
-@router.post(
-    "/cases/{case_id}/offers/waiver", **OFFERED, summary="Offer a waiver (maker-checker) / 申请减免"
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """An offer the workbench makes as a maker-checker request: the servicing route's body
+    and submission (`api.admin_servicing`), and the request permission of its kind."""
+
+    kind: str
+    body: type[BaseModel]
+    permission: str
+    submit: Callable[[int, Any, Staff, Request], dict[str, Any]]
+    summary: str
+
+
+OFFERS = (
+    Offer(
+        "waiver",
+        WaiverIn,
+        "loans.waive.request",
+        request_waiver,
+        "Offer a waiver (maker-checker) / 申请减免",
+    ),
+    Offer(
+        "deferral",
+        DeferralIn,
+        "loans.defer",
+        request_deferral,
+        "Offer a deferral (maker-checker) / 申请延期还款",
+    ),
+    Offer(
+        "extension",
+        ExtensionIn,
+        "loans.extend",
+        request_extension,
+        "Offer an extension (maker-checker) / 申请展期",
+    ),
+    Offer(
+        "restructure",
+        RestructureIn,
+        "loans.restructure.request",
+        request_restructure,
+        "Offer a restructure (maker-checker) / 申请债务重组",
+    ),
 )
-def offer_waiver(
-    case_id: PathId,
-    body: WaiverIn,
-    staff: Annotated[Staff, permitted(ACT, "loans.waive.request")],
-    request: Request,
-) -> dict[str, Any]:
-    loan_id = _loan_of(request, staff, case_id)
-    return actions(request).offer(
-        case_scope(request, staff), case_id, lambda: request_waiver(loan_id, body, staff, request)
+
+
+def _offer_route(offer: Offer) -> None:
+    """`POST /cases/{case_id}/offers/<kind>` (collections.act and the kind's request
+    permission): the servicing request on the case's loan, recorded on the case."""
+
+    def route(case_id: int, body: BaseModel, staff: Staff, request: Request) -> dict[str, Any]:
+        loan_id = _loan_of(request, staff, case_id)
+        return actions(request).offer(
+            case_scope(request, staff),
+            case_id,
+            lambda: offer.submit(loan_id, body, staff, request),
+        )
+
+    route.__name__ = route.__qualname__ = f"offer_{offer.kind}"  # the operation's id
+    parameter = partial(Parameter, kind=Parameter.POSITIONAL_OR_KEYWORD)
+    # FastAPI reads the parameters' types (the kind's body and permission) from here
+    route.__signature__ = Signature(  # type: ignore[attr-defined]
+        [
+            parameter("case_id", annotation=PathId),
+            parameter("body", annotation=offer.body),
+            parameter("staff", annotation=Annotated[Staff, permitted(ACT, offer.permission)]),
+            parameter("request", annotation=Request),
+        ],
+        return_annotation=dict[str, Any],
     )
+    router.post(f"/cases/{{case_id}}/offers/{offer.kind}", **OFFERED, summary=offer.summary)(route)
 
 
-@router.post(
-    "/cases/{case_id}/offers/deferral",
-    **OFFERED,
-    summary="Offer a deferral (maker-checker) / 申请延期还款",
-)
-def offer_deferral(
-    case_id: PathId,
-    body: DeferralIn,
-    staff: Annotated[Staff, permitted(ACT, "loans.defer")],
-    request: Request,
-) -> dict[str, Any]:
-    loan_id = _loan_of(request, staff, case_id)
-    return actions(request).offer(
-        case_scope(request, staff), case_id, lambda: request_deferral(loan_id, body, staff, request)
-    )
-
-
-@router.post(
-    "/cases/{case_id}/offers/extension",
-    **OFFERED,
-    summary="Offer an extension (maker-checker) / 申请展期",
-)
-def offer_extension(
-    case_id: PathId,
-    body: ExtensionIn,
-    staff: Annotated[Staff, permitted(ACT, "loans.extend")],
-    request: Request,
-) -> dict[str, Any]:
-    loan_id = _loan_of(request, staff, case_id)
-    return actions(request).offer(
-        case_scope(request, staff),
-        case_id,
-        lambda: request_extension(loan_id, body, staff, request),
-    )
-
-
-@router.post(
-    "/cases/{case_id}/offers/restructure",
-    **OFFERED,
-    summary="Offer a restructure (maker-checker) / 申请债务重组",
-)
-def offer_restructure(
-    case_id: PathId,
-    body: RestructureIn,
-    staff: Annotated[Staff, permitted(ACT, "loans.restructure.request")],
-    request: Request,
-) -> dict[str, Any]:
-    loan_id = _loan_of(request, staff, case_id)
-    return actions(request).offer(
-        case_scope(request, staff),
-        case_id,
-        lambda: request_restructure(loan_id, body, staff, request),
-    )
+for _offer in OFFERS:
+    _offer_route(_offer)

@@ -2,7 +2,7 @@
 query for one of them), withholdings and repayment transactions (还款管理), the audit log
 (审计日志) and the ledger (财务: trial balance as of a date, journal lines by account). Each
 list pages, sorts and filters in the database and has an xlsx export; an agent sees only its
-channel's payouts, withholdings and repayments."""
+channel's payouts, withholdings and repayments, a collector only its cases' (`api.scopes`)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ from xindai.api.listing import (
     reading,
 )
 from xindai.api.openapi import responses
+from xindai.api.scopes import loan_scope, require_loan
 from xindai.ledger.accounts import BY_CODE
 from xindai.money import format_yuan
 from xindai.origination.resolve import PaymentResolver
@@ -143,7 +144,7 @@ def _payouts(staff: Staff, filters: PayoutFilters, q: str | None) -> Select[Any]
             else by_ref
         )
     stmt, scoped = _loan_channel(select(Payout), staff, Payout.loan_id, filters.channel)
-    return stmt.where(*conditions, *scoped)
+    return stmt.where(*conditions, *scoped, *loan_scope(staff, Payout.loan_id))
 
 
 def _render_payouts(session: Session, rows: Any) -> list[dict[str, Any]]:
@@ -213,6 +214,7 @@ def query_payout(
             raise not_found("payout", "放款")
         loan = session.get(Loan, payout.loan_id)
         require_visible(staff, loan.channel if loan else None, "payout", "放款")
+        require_loan(session, staff, payout.loan_id, "payout", "放款")
         ref = payout.request_ref
     report = PaymentResolver(p).resolve_one("payout", ref)
     with p.sessions.begin() as session:
@@ -319,7 +321,7 @@ def _withholdings(staff: Staff, filters: WithholdingFilters, q: str | None) -> S
         by_ref = Withholding.request_ref == q.strip() if q else false()
         conditions.append(or_(by_ref, Withholding.loan_id == number) if number else by_ref)
     stmt, scoped = _loan_channel(select(Withholding), staff, Withholding.loan_id, filters.channel)
-    return stmt.where(*conditions, *scoped)
+    return stmt.where(*conditions, *scoped, *loan_scope(staff, Withholding.loan_id))
 
 
 def _render_withholdings(_session: Session, rows: Any) -> list[dict[str, Any]]:
@@ -443,7 +445,7 @@ def _repayments(staff: Staff, filters: RepaymentFilters, q: str | None) -> Selec
     stmt, scoped = _loan_channel(
         select(LoanTransaction), staff, LoanTransaction.loan_id, filters.channel
     )
-    return stmt.where(*conditions, *scoped)
+    return stmt.where(*conditions, *scoped, *loan_scope(staff, LoanTransaction.loan_id))
 
 
 def _render_repayments(session: Session, rows: Any) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 bucket, product, channel, payout dates and DPD range (search by loan id, or the borrower's
 phone or resident ID through their keyed hashes), its xlsx export, and a loan's detail:
 balances, schedule, transactions, journal entries, payouts and collections. An agent sees
-only its channel's loans; another channel's loan is a 404.
+only its channel's loans, a collector only its cases' loans (`api.scopes`); another's loan
+is a 404.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from xindai.api.listing import (
     reading,
 )
 from xindai.api.openapi import responses
+from xindai.api.scopes import loan_scope, require_loan
 from xindai.money import format_yuan
 from xindai.servicing.account import payoff_quote
 from xindai.servicing.state import LoanStatus
@@ -138,6 +140,7 @@ Filters = Annotated[LoanFilters, Depends(loan_filters)]
 
 def _select(request: Request, staff: Staff, filters: LoanFilters, q: str | None) -> Select[Any]:
     conditions = channel_filter(staff, Loan.channel, filters.channel)
+    conditions += loan_scope(staff, Loan.id)
     conditions += between_days(Loan.disbursed_on, filters.disbursed_from, filters.disbursed_to)
     if filters.status:
         conditions.append(Loan.status == filters.status)
@@ -209,11 +212,13 @@ def export_loans(
 
 
 def visible_loan(session: Session, staff: Staff, loan_id: int) -> Loan:
-    """The loan, when the staff member's data scope covers it (else 404)."""
+    """The loan, when the staff member's data scope covers it (else 404): an agent's channel,
+    a collector's cases."""
     loan = session.get(Loan, loan_id)
     if loan is None:
         raise not_found("loan", "借据")
     require_visible(staff, loan.channel, "loan", "借据")
+    require_loan(session, staff, loan.id, "loan", "借据")
     return loan
 
 

@@ -23,6 +23,7 @@ from xindai.api.deps import PathId, Staff, client_ip, permitted, platform
 from xindai.api.listing import Listing, ListParams, page_of, reading
 from xindai.api.openapi import responses
 from xindai.api.schemas import AMOUNT_IN_PATTERN, WholeNumber
+from xindai.api.scopes import loan_scope, require_loan
 from xindai.dates import parse_date
 from xindai.money import format_yuan, parse_rate, parse_yuan
 from xindai.origination.refunds import RefundService
@@ -157,10 +158,13 @@ def _service(request: Request) -> ApprovalService:
 
 
 def _loan_in_scope(request: Request, staff: Staff, loan_id: int) -> None:
+    """A 404 for no such loan, or one outside a collector's cases (`api.scopes`); a 403 for
+    another channel's (an agent)."""
     with reading(request) as session:
         channel = session.scalar(select(Loan.channel).where(Loan.id == loan_id))
         if channel is None:
             raise NotFound(f"loan {loan_id} does not exist", f"贷款 {loan_id} 不存在")
+        require_loan(session, staff, loan_id, f"loan {loan_id}", f"贷款 {loan_id}")
     require_channel_access(staff, channel)
 
 
@@ -357,7 +361,7 @@ def my_requests(
     (the loan page's 申请 tab)."""
     stmt = select(ApprovalRequest, Loan).outerjoin(Loan, Loan.id == ApprovalRequest.loan_id)
     stmt = stmt.where(ApprovalRequest.requested_by == staff.username)
-    return _page(request, stmt, params, status, kind, loan_id)
+    return _page(request, staff, stmt, params, status, kind, loan_id)
 
 
 @router.post(
@@ -379,12 +383,14 @@ def withdraw(
 
 def _page(
     request: Request,
+    staff: Staff,
     stmt: Any,
     params: ListParams,
     status: str | None,
     kind: str | None,
     loan_id: int | None,
 ) -> dict[str, Any]:
+    stmt = stmt.where(*loan_scope(staff, ApprovalRequest.loan_id))  # a collector: its cases'
     if loan_id is not None:
         stmt = stmt.where(ApprovalRequest.loan_id == loan_id)
     if status is not None:
@@ -416,7 +422,7 @@ def inbox(
     stmt = stmt.where(ApprovalRequest.kind.in_(_approvable(staff)))
     if status == "pending":
         stmt = stmt.where(ApprovalRequest.requested_by != staff.username)
-    return _page(request, stmt, params, status, kind, loan_id)
+    return _page(request, staff, stmt, params, status, kind, loan_id)
 
 
 @router.get(
@@ -438,6 +444,7 @@ def _decide(
 ) -> dict[str, Any]:
     service = _service(request)
     row, _ = service.get(request_id)
+    _loan_in_scope(request, staff, row.loan_id)
     kind = TxnKind(row.kind)
     needed = APPROVE_PERMISSION[kind]
     if needed not in staff.permissions:

@@ -20,6 +20,7 @@ from xindai.platform import Platform
 from xindai.security import tokens
 from xindai.security.rbac import PERMISSIONS, permissions_for, require
 from xindai.store.models import IdempotencyRecord
+from xindai.store.models_collections import AgencyUser
 from xindai.store.models_origination import StaffUser
 
 MAX_ID = 2**63 - 1
@@ -73,6 +74,7 @@ class Staff:
     role: str
     channel: str | None
     permissions: frozenset[str]
+    agency_id: int | None = None  # a collection agency's user (委外): sees its agency's cases
 
     def need(self, permission: str) -> None:
         require(self.permissions, permission)
@@ -87,8 +89,14 @@ def current_staff(request: Request) -> Staff:
         user = session.get(StaffUser, subject.id)
         if user is None or not user.active:
             raise AuthRequired("the account is not active", "账户不可用")
+        agency = session.get(AgencyUser, user.id)
         staff = Staff(
-            user.id, user.username, user.role, user.channel, permissions_for(session, user.role)
+            user.id,
+            user.username,
+            user.role,
+            user.channel,
+            permissions_for(session, user.role),
+            None if agency is None else int(agency.agency_id),
         )
     request.state.staff = staff  # the audit of the call reads who made it
     return staff
