@@ -24,6 +24,7 @@ STEPS = [
     "withholding",
     "reminders",
     "cases",
+    "early_warning",
     "allocate",
     "snapshot",
     "advance",

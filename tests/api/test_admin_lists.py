@@ -28,6 +28,7 @@ from xindai.ledger.reports import trial_balance
 from xindai.security.pii import mask_id, mask_phone
 from xindai.store.models import Borrower, Loan, LoanSnapshot
 from xindai.store.models_origination import Application, AuditEvent, Payout, Withholding
+from xindai.store.repository import load_product
 
 ADMIN = "/api/v1/admin"
 
@@ -115,6 +116,13 @@ def test_loan_filters_select_what_the_database_holds(lists: Lists) -> None:
     assert by_product["total"] == scalar(
         lists, select(func.count()).select_from(Loan).where(Loan.product_code == product)
     )
+    # a term is shown with its unit: the product version's period unit
+    with lists.platform.sessions() as session:
+        for row in recent[:20]:
+            loan = session.get(Loan, row["id"])
+            assert loan is not None
+            unit = load_product(session, loan.product_code, loan.product_version).period_unit
+            assert row["term_unit"] == unit.value and row["term"] == loan.term
     douyin = lists.get("risk", f"{ADMIN}/loans", channel="douyin", page_size=100)
     assert {r["channel"] for r in douyin["items"]} == {"douyin"}
     assert douyin["total"] == sum(1 for k in range(1, LOANS + 1) if channel_of(k) == "douyin")

@@ -4,6 +4,7 @@
 // allows, every sortable column and the default sort are in its `sort` enum, and the export
 // twin exists where an export is offered. A changed endpoint fails that test, not the user.
 import { ADMIN } from "@/lib/api";
+import { termOf } from "@/lib/term";
 import {
   APPLICATION_STATUSES,
   APPROVAL_KINDS,
@@ -87,7 +88,7 @@ export const LISTS = {
       { prop: "product", label: "common.product", width: 90 },
       { prop: "amount", label: "applications.amount", kind: "money" },
       { prop: "approved_amount", label: "applications.approvedAmount", kind: "money" },
-      { prop: "term", label: "common.term", kind: "count", width: 60 },
+      { prop: "term", label: "common.term", width: 80, format: termOf },
       { prop: "score", label: "explain.score", kind: "count", width: 80 },
       { prop: "grade", label: "explain.grade", width: 70 },
       { prop: "offered_rate", label: "applications.rate", kind: "rate", width: 100 },
@@ -227,7 +228,7 @@ export const LISTS = {
       { prop: "overdue", label: "loans.overdueAmount", kind: "money" },
       { prop: "dpd", label: "loans.dpd", kind: "count", width: 90, sortable: true },
       { prop: "bucket", label: "loans.bucket", width: 76 },
-      { prop: "term", label: "common.term", kind: "count", width: 70 },
+      { prop: "term", label: "common.term", width: 80, format: termOf },
       { prop: "annual_rate", label: "loans.annualRate", kind: "rate", width: 96 },
       { prop: "disbursed_on", label: "loans.disbursedOn", kind: "date", width: 110, sortable: true },
       { prop: "maturity_date", label: "loans.maturity", kind: "date", width: 110, sortable: true },

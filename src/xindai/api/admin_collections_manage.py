@@ -76,7 +76,7 @@ class MemberIn(BaseModel):
 class QueueIn(BaseModel):
     name_zh: str = Field(min_length=1, max_length=64)
     name_en: str = Field(min_length=1, max_length=64)
-    dpd_min: int = Field(ge=1, le=100_000)
+    dpd_min: int = Field(ge=0, le=100_000, description="from 1, except a pre-due queue")
     dpd_max: int | None = Field(default=None, ge=1, le=100_000)
     product_code: str | None = Field(default=None, max_length=32)
     channel: str | None = Field(default=None, max_length=32)
@@ -86,6 +86,9 @@ class QueueIn(BaseModel):
     no_promise_days: int | None = Field(default=None, ge=1, le=365)
     priority: int = Field(default=100, ge=0, le=10_000)
     active: bool = True
+    pre_due: bool = Field(
+        default=False, description="the pre-due segment (cases opened by early warning)"
+    )
     members: list[MemberIn] = Field(default_factory=list, max_length=500)
 
 

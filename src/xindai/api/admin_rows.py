@@ -31,7 +31,7 @@ from xindai.store.models_origination import (
     Payout,
     Withholding,
 )
-from xindai.store.repository import NotFound
+from xindai.store.repository import NotFound, load_product
 
 OPEN = ("active", "overdue")
 PHONE_SEARCH = re.compile(r"(\+?86|0086)?1[3-9][0-9]{9}")
@@ -249,6 +249,7 @@ def application_rows(
         ):
             engine[int(application_id)] = (score, grade)
     masked = Masked(cipher)
+    units = term_units(session, ((a.product_code, a.product_version) for a in applications))
     rows = []
     for a in applications:
         borrower = borrowers.get(a.borrower_id)
@@ -262,6 +263,7 @@ def application_rows(
                 "amount": format_yuan(a.amount_fen),
                 "approved_amount": yuan_or_none(a.approved_amount_fen),
                 "term": a.term,
+                "term_unit": units.get((a.product_code, a.product_version)),
                 "purpose": a.purpose,
                 "borrower_id": a.borrower_id,
                 "applicant_name": borrower.display_name if borrower else "",
@@ -336,8 +338,21 @@ def loans_by_id(session: Session, ids: Iterable[int]) -> dict[int, Loan]:
     return {loan.id: loan for loan in session.scalars(select(Loan).where(Loan.id.in_(wanted)))}
 
 
+def term_units(session: Session, products: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The period unit (day, week, month) of each product version: a term is a count of
+    them ("14" of a 14-day loan is days, "3" of an installment loan months)."""
+    units = {}
+    for code, version in set(products):
+        try:
+            units[code, version] = load_product(session, code, version).period_unit.value
+        except NotFound:
+            continue
+    return units
+
+
 def loan_rows(session: Session, loans: Sequence[Loan]) -> list[dict[str, Any]]:
     borrowers = borrowers_by_id(session, (loan.borrower_id for loan in loans))
+    units = term_units(session, ((loan.product_code, loan.product_version) for loan in loans))
     rows = []
     for loan in loans:
         borrower = borrowers.get(loan.borrower_id)
@@ -363,6 +378,7 @@ def loan_rows(session: Session, loans: Sequence[Loan]) -> list[dict[str, Any]]:
                 "max_dpd": loan.max_dpd,
                 "bucket": loan.bucket,
                 "term": loan.term,
+                "term_unit": units.get((loan.product_code, loan.product_version)),
                 "annual_rate": loan.annual_rate,
                 "disbursed_on": iso(loan.disbursed_on),
                 "maturity_date": iso(loan.maturity_date),

@@ -23,6 +23,7 @@ from xindai.origination.contacts import Relation
 from xindai.origination.purposes import LoanPurpose
 from xindai.risk.antifraud.blacklist import BlacklistKind
 from xindai.risk.review_rules import CHECKLIST_ITEMS, STATUSES
+from xindai.schedules.model import PeriodUnit
 from xindai.security.rbac import ROLES
 
 ID_SHOWN_PATTERN = r"^([0-9]{6}(\*{8}|[0-9]{8})[0-9]{3}[0-9X])?$"
@@ -148,6 +149,7 @@ class ReviewApplication(View):
 
 class ReviewApplicationDetail(ReviewApplication):
     applicant_id_number: str = shown(pattern=ID_SHOWN_PATTERN)
+    term_unit: str = one_of(PeriodUnit, "what the term counts")
 
 
 class DecisionSummary(View):

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from xindai.api.views import View
+from pydantic import Field
+
+from xindai.api.views import View, one_of, shown
+from xindai.collections.warning_rules import EFFECTS, SPECS
+from xindai.collections.warnings import OUTCOMES
 
 
 class CaseRow(View):
@@ -31,6 +35,8 @@ class CaseRow(View):
     quadrant: str | None
     test_cell: str
     legal: bool
+    pre_due: bool = Field(description="a pre-due case (预警预催): the loan is not overdue yet")
+    warning_priority: int = Field(description="what early-warning hits added to `priority`")
     promise: dict[str, Any] | None
     last_contact_at: str | None
     product_code: str | None
@@ -101,3 +107,94 @@ class ReminderRow(View):
     status: str
     message_id: str | None
     sent_at: str | None
+
+
+# ------------------------------------------------------------------ early warning (预警监控)
+
+RULE_CODES = tuple(SPECS)
+
+
+class WarningHitRow(View):
+    id: int
+    business_date: str
+    rule_code: str = one_of(RULE_CODES)
+    rule_zh: str
+    rule_en: str
+    loan_id: int
+    borrower_id: int
+    borrower_name: str | None = shown("masked: 张*")
+    case_id: int | None = shown("the loan's open case the effect went to")
+    summary_zh: str = shown("what the rule found, in one line")
+    summary_en: str
+    detail: dict[str, Any] = shown("the rule's figures (see docs/collections-api.md)")
+    effect: str = one_of(EFFECTS)
+    effect_by: int
+    outcome: str | None = one_of(OUTCOMES, "null until close of business applied it", optional=True)
+    outcome_zh: str
+    outcome_en: str
+    created_at: str
+
+
+class WarningRuleName(View):
+    code: str = one_of(RULE_CODES)
+    name_zh: str
+    name_en: str
+
+
+class WarningDay(View):
+    business_date: str
+    rule_code: str = one_of(RULE_CODES)
+    hits: int
+
+
+class WarningDaily(View):
+    date_from: str
+    date_to: str
+    rules: list[WarningRuleName]
+    items: list[WarningDay] = shown("hits per business date and rule; days without none")
+
+
+class WarningParamSpec(View):
+    key: str
+    zh: str
+    en: str
+    low: int
+    high: int
+    default: int
+    choices: list[int] = shown("the only values allowed, when not empty")
+
+
+class WarningRuleDefault(View):
+    name_zh: str
+    name_en: str
+    effect: str = one_of(EFFECTS)
+    by: int
+    params: dict[str, int]
+
+
+class WarningRule(View):
+    code: str = one_of(RULE_CODES)
+    name_zh: str
+    name_en: str
+    enabled: bool
+    params: dict[str, int]
+    effect: str = one_of(EFFECTS)
+    by: int = shown("priority added to the loan's open case (0–100,000)")
+    param_specs: list[WarningParamSpec]
+    default: WarningRuleDefault
+
+
+class WarningRefreshDefault(View):
+    sample_bp: int
+    on_trigger: bool
+
+
+class WarningRefresh(View):
+    sample_bp: int = shown("open loans refreshed each day, in basis points (10 = 0.1 %)")
+    on_trigger: bool = shown("also refresh every loan another rule hit today")
+    default: WarningRefreshDefault
+
+
+class WarningRules(View):
+    bureau_refresh: WarningRefresh
+    rules: list[WarningRule]

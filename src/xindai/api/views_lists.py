@@ -23,6 +23,7 @@ from xindai.api.views import (
 )
 from xindai.origination.contacts import Relation
 from xindai.origination.purposes import LoanPurpose
+from xindai.schedules.model import PeriodUnit
 from xindai.security.rbac import PERMISSIONS, ROLES
 from xindai.servicing.delinquency import DEFAULT_BUCKET_SCHEME
 from xindai.servicing.state import InstallmentStatus, LoanStatus
@@ -147,6 +148,9 @@ class ApplicationRow(View):
     amount: str = yuan("applied for")
     approved_amount: str | None = yuan("the offer; null until approved", optional=True)
     term: int
+    term_unit: str | None = one_of(
+        PeriodUnit, "what the term counts (null: product unknown)", optional=True
+    )
     purpose: str = one_of(LoanPurpose)
     borrower_id: int
     applicant_name: str = shown("masked")
@@ -216,6 +220,9 @@ class LoanRow(View):
     max_dpd: int
     bucket: str = one_of(BUCKETS)
     term: int
+    term_unit: str | None = one_of(
+        PeriodUnit, "what the term counts (null: product unknown)", optional=True
+    )
     annual_rate: str = shown(pattern=RATE_PATTERN)
     disbursed_on: str | None
     maturity_date: str | None

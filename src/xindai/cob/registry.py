@@ -132,11 +132,13 @@ class StepRegistry:
         after: str | None = None,
         partitioned: bool = True,
         parallel: bool = False,
+        locks_loans: bool = True,
     ) -> None:
         """Fill extension point `name` (`withholding`, `reminders`), or add step `name` right
         after `after` (and after the steps registered earlier after it). `parallel`: its
         partitions may run at once, each on its own connection and thread (only if the
-        callable is safe for that, e.g. pure SQL)."""
+        callable is safe for that, e.g. pure SQL). `locks_loans` False: the step only reads
+        the loans (see `Step.locks_loans`)."""
         names = self.names
         if name in EXTENSION_POINTS:
             index = names.index(name)
@@ -150,7 +152,11 @@ class StepRegistry:
                     f"{name} 固定在 {names[index - 1]} 之后",
                 )
             self._steps[index] = replace(
-                self._steps[index], run=run, partitioned=partitioned, parallel=parallel
+                self._steps[index],
+                run=run,
+                partitioned=partitioned,
+                parallel=parallel,
+                locks_loans=locks_loans,
             )
             return
         if not name or len(name) > MAX_STEP_NAME or "/" in name or name == "plan":
@@ -173,7 +179,7 @@ class StepRegistry:
         # keep registration order among the steps that follow the same anchor
         while position < len(names) and self._follows(position, after):
             position += 1
-        self._steps.insert(position, Step(name, run, partitioned, after, parallel))
+        self._steps.insert(position, Step(name, run, partitioned, after, parallel, locks_loans))
 
     def _follows(self, position: int, anchor: str) -> bool:
         """Whether the step at `position` was registered after `anchor`, directly or not."""

@@ -1,8 +1,9 @@
 """Allocation (分案), once a day after the cases step and on a manager's request: placements
 whose window ended are recalled (recovered and commission computed), then every open case
 marked for re-allocation goes to the first active queue (by priority) whose DPD range and
-segment (product, channel) it is in — a case escalated to legal to the legal queue — and
-within the queue to a member:
+segment (product, channel) it is in — a case escalated to legal to the legal queue, a
+pre-due case (early warning) to a pre-due queue whatever its DPD — and within the queue to
+a member:
 
 - `round_robin`: the queue's members in turn (from where the last run stopped);
 - `capacity`: members up to their cap of open cases (the member's, else the queue's), the
@@ -136,7 +137,8 @@ def _targets(ctx: StepContext) -> int:
     match = (
         "SELECT q.id FROM collection_queues q WHERE q.active = :true"
         " AND ((c.legal = :true AND q.owner = 'legal') OR (c.legal = :false"
-        " AND c.dpd >= q.dpd_min AND (q.dpd_max IS NULL OR c.dpd <= q.dpd_max)"
+        " AND q.pre_due = c.pre_due AND (c.pre_due = :true OR (c.dpd >= q.dpd_min"
+        " AND (q.dpd_max IS NULL OR c.dpd <= q.dpd_max)))"
         " AND (q.product_code IS NULL OR q.product_code = l.product_code)"
         " AND (q.channel IS NULL OR q.channel = l.channel)))"
         " ORDER BY q.priority, q.id LIMIT 1"

@@ -7,8 +7,14 @@ their queue's days without a promise, and cases opened for loans that reached DP
 A promise is kept when the loan was paid at least 90 % of its amount from the day it was
 made to its date + 1 day, judged partial (something paid) or broken (nothing) at the close
 of its date + 1; paid in full earlier, it is kept at once. A broken promise re-queues its
-case. Priority (my queue's order): overdue yuan + 10,000 per broken promise, computed when
-the case opens, moves bucket or a promise breaks.
+case. Priority (my queue's order): overdue yuan + 10,000 per broken promise + what
+early-warning hits added (`warning_priority`), computed when the case opens, moves bucket
+or a promise breaks (a hit adds to it at once).
+
+A pre-due case (opened by early warning on a loan not overdue) is not closed by DPD 0: it
+closes when the loan is settled, written off or sold, and once the loan is overdue it
+becomes the loan's normal case — opened that day (the KPIs count from then), re-queued to
+the queue of its DPD unless its collector holds it.
 """
 
 from __future__ import annotations
@@ -54,7 +60,8 @@ def judge_promises(ctx: StepContext) -> int:
     if judged:
         ctx.execute(
             "UPDATE collection_cases SET broken_promises = broken_promises + 1,"
-            f" priority = overdue_fen / 100 + {BROKEN_PRIORITY} * (broken_promises + 1),"
+            f" priority = overdue_fen / 100 + {BROKEN_PRIORITY} * (broken_promises + 1)"
+            " + warning_priority,"
             " requeue = :true, requeue_reason = 'broken_promise'"
             " WHERE status = 'open' AND loan_id BETWEEN :lo AND :hi AND id IN"
             " (SELECT p.case_id FROM collection_promises p WHERE p.status = 'broken'"
@@ -64,7 +71,8 @@ def judge_promises(ctx: StepContext) -> int:
     return int(judged)
 
 
-CLOSING = f"(t.status NOT IN {OPEN_STATUSES} OR t.dpd = 0)"
+# a pre-due case is not cured by DPD 0 (it has been at 0 all along)
+CLOSING = f"(t.status NOT IN {OPEN_STATUSES} OR (t.dpd = 0 AND t.pre_due = :false))"
 
 
 def case_loans(ctx: StepContext) -> int:
@@ -72,11 +80,14 @@ def case_loans(ctx: StepContext) -> int:
     read once (through the cases' loan index, not a scan of the loans)."""
     count = ctx.create_temp(
         "cob_case_loans",
-        "SELECT c.id, c.loan_id, l.status, l.dpd, l.bucket, l.overdue_fen"
+        "SELECT c.id, c.loan_id, l.status, l.dpd, l.bucket, l.overdue_fen, c.pre_due"
         " FROM collection_cases c JOIN loans l ON l.id = c.loan_id"
         " WHERE c.status = 'open' AND c.loan_id BETWEEN :lo AND :hi"
         " AND (c.dpd <> l.dpd OR c.bucket <> l.bucket OR c.overdue_fen <> l.overdue_fen"
-        f" OR l.status NOT IN {OPEN_STATUSES} OR l.dpd = 0)",
+        f" OR l.status NOT IN {OPEN_STATUSES} OR (l.dpd = 0 AND c.pre_due = :false)"
+        " OR (c.pre_due = :true AND l.status = 'overdue'))",
+        true=True,
+        false=False,
     )
     if not ctx.dialect.is_sqlite and count:
         # small as it is, a temp table without statistics makes PostgreSQL join it row by
@@ -113,17 +124,22 @@ def refresh_cases(ctx: StepContext) -> int:
     rewritten every day); then the queue's days since assignment without a promise mark it
     too."""
     d = ctx.dialect
-    moved = (
-        "(t.bucket <> c.bucket AND c.requeue = :false"
-        " AND (c.held_until IS NULL OR c.held_until < :d))"
-    )
+    free = "(c.held_until IS NULL OR c.held_until < :d)"
+    moved = f"(t.bucket <> c.bucket AND c.requeue = :false AND {free})"
+    overdue_now = "(c.pre_due = :true AND t.status = 'overdue')"  # a pre-due case turns normal
     refreshed = ctx.execute(
         "UPDATE collection_cases AS c SET dpd = t.dpd, overdue_fen = t.overdue_fen,"
-        f" requeue = CASE WHEN {moved} THEN :true ELSE c.requeue END,"
-        f" requeue_reason = CASE WHEN {moved} THEN 'bucket_move' ELSE c.requeue_reason END,"
+        f" requeue = CASE WHEN {overdue_now} AND {free} THEN :true"
+        f" WHEN {moved} THEN :true ELSE c.requeue END,"
+        f" requeue_reason = CASE WHEN {overdue_now} AND {free} THEN 'overdue'"
+        f" WHEN {moved} THEN 'bucket_move' ELSE c.requeue_reason END,"
         " priority = CASE WHEN t.bucket <> c.bucket"
         f" THEN t.overdue_fen / 100 + {BROKEN_PRIORITY} * c.broken_promises"
-        " ELSE c.priority END, bucket = t.bucket"
+        " + c.warning_priority ELSE c.priority END, bucket = t.bucket,"
+        f" opened_on = CASE WHEN {overdue_now} THEN :d ELSE c.opened_on END,"
+        f" overdue_at_open_fen = CASE WHEN {overdue_now} THEN t.overdue_fen"
+        " ELSE c.overdue_at_open_fen END,"
+        f" pre_due = CASE WHEN {overdue_now} THEN :false ELSE c.pre_due END"
         f" FROM cob_case_loans t WHERE c.id = t.id AND c.status = 'open' AND NOT {CLOSING}",
         true=True,
         false=False,
@@ -148,11 +164,10 @@ def open_cases(ctx: StepContext, challenger_percent: int) -> int:
     opened = ctx.execute(
         "INSERT INTO collection_cases (loan_id, borrower_id, status, opened_on, dpd, bucket,"
         " overdue_fen, overdue_at_open_fen, priority, test_cell, legal, requeue,"
-        " requeue_reason, broken_promises)"
+        " requeue_reason, broken_promises, pre_due, warning_priority)"
         " SELECT l.id, l.borrower_id, 'open', :d, l.dpd, l.bucket, l.overdue_fen,"
         " l.overdue_fen, l.overdue_fen / 100,"
-        f" CASE WHEN (l.id * 7919) % 100 < {int(challenger_percent)} THEN 'challenger'"
-        " ELSE 'champion' END, :false, :true, 'opened', 0"
+        f" {test_cell('l.id', challenger_percent)}, :false, :true, 'opened', 0, :false, 0"
         " FROM loans l WHERE l.id BETWEEN :lo AND :hi AND l.status = 'overdue' AND l.dpd >= 1"
         " AND NOT EXISTS (SELECT 1 FROM collection_cases c WHERE c.loan_id = l.id"
         " AND c.status = 'open')",
@@ -160,6 +175,14 @@ def open_cases(ctx: StepContext, challenger_percent: int) -> int:
         false=False,
     ).rowcount
     return int(opened)
+
+
+def test_cell(loan_id: str, challenger_percent: int) -> str:
+    """The SQL of a new case's test cell (champion / challenger), fixed by the loan id."""
+    return (
+        f"CASE WHEN ({loan_id} * 7919) % 100 < {int(challenger_percent)} THEN 'challenger'"
+        " ELSE 'champion' END"
+    )
 
 
 def challenger_share(ctx: StepContext) -> int:
@@ -187,4 +210,5 @@ __all__ = [
     "judge_promises",
     "open_cases",
     "refresh_cases",
+    "test_cell",
 ]

@@ -136,6 +136,7 @@ class Management:
                     "no_promise_days": q.no_promise_days,
                     "priority": q.priority,
                     "active": q.active,
+                    "pre_due": q.pre_due,
                     "open_cases": n,
                     "unassigned": unassigned,
                     "members": [
@@ -170,8 +171,13 @@ class Management:
                 "allocation", method, f"one of {', '.join(METHODS)}", "分案方式不在可选范围"
             )
         low, high = int(body["dpd_min"]), body.get("dpd_max")
-        if low < 1 or (high is not None and int(high) < low):
+        pre_due = bool(body.get("pre_due", False))  # the pre-due segment takes any DPD
+        if (low < 1 and not pre_due) or (high is not None and int(high) < low):
             raise InvalidValue("dpd_max", high, "a DPD range from 1 up", "逾期天数区间无效")
+        if pre_due and owner != "inhouse":
+            raise InvalidValue(
+                "owner", owner, "inhouse for a pre-due queue", "预警预催队列应为内催"
+            )
         with self.sessions.begin() as session:
             queue = session.scalar(select(CollectionQueue).where(CollectionQueue.code == code))
             before = None
@@ -184,6 +190,7 @@ class Management:
                     "dpd_max": queue.dpd_max,
                     "allocation": queue.allocation,
                     "owner": queue.owner,
+                    "pre_due": queue.pre_due,
                 }
             queue.name_zh, queue.name_en = body["name_zh"], body["name_en"]
             queue.dpd_min, queue.dpd_max = low, None if high is None else int(high)
@@ -195,6 +202,7 @@ class Management:
                 int(body.get("priority", 100)),
                 bool(body.get("active", True)),
             )
+            queue.pre_due = pre_due
             session.flush()
             session.execute(delete(QueueMember).where(QueueMember.queue_id == queue.id))
             for member in body.get("members") or []:

@@ -119,6 +119,8 @@ def case_rows(session: Session, cases: Sequence[CollectionCase]) -> list[dict[st
                 "quadrant": c.quadrant,
                 "test_cell": c.test_cell,
                 "legal": c.legal,
+                "pre_due": c.pre_due,
+                "warning_priority": c.warning_priority,
                 "promise": None
                 if promise is None
                 else {

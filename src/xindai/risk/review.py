@@ -278,6 +278,7 @@ class ReviewService:
             applicant["applicant_id_number"] = (
                 id_number if can_read_pii or not id_number else mask_id(id_number)
             )
+            applicant["term_unit"] = product.period_unit.value
             return {
                 **views.task_view(task, now, with_texts=True),
                 "application": applicant,

@@ -1,7 +1,7 @@
 """Collections (催收, SPEC §8): reminder plans and the reminders sent, cases, queues and
 their members, every assignment, agencies with their users and placements, every contact
 (calls, messages, letters, visits, legal), promises to pay, and the configuration
-(guardrails, strategies) as key/value rows.
+(guardrails, strategies, early-warning rules) as key/value rows; early-warning hits (预警).
 
 Cases, contacts, promises and reminders carry the loan id (and contacts the borrower id) so
 that they can be distributed with the loans they belong to.
@@ -87,6 +87,8 @@ class CollectionQueue(Base):
     priority: Mapped[int] = mapped_column(Integer, default=100)  # lower matches first
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     rr_cursor: Mapped[int] = mapped_column(Integer, default=0)  # round robin's next member
+    # the pre-due segment: it takes the pre-due cases (opened by early warning) and only them
+    pre_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class QueueMember(Base):
@@ -104,7 +106,9 @@ class QueueMember(Base):
 
 class CollectionCase(Base):
     """A collection case (催收案件) of one loan, open from DPD 1 until cure, settlement,
-    write-off or sale; where it is queued, who holds it, what was agreed."""
+    write-off or sale; where it is queued, who holds it, what was agreed. A pre-due case
+    (`pre_due`, 预警预催) is opened by early warning before the loan is overdue: it closes
+    when the loan is settled, or becomes the loan's normal case once it is overdue."""
 
     __tablename__ = "collection_cases"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -134,6 +138,9 @@ class CollectionCase(Base):
     last_promise_on: Mapped[date | None] = mapped_column(Date)
     broken_promises: Mapped[int] = mapped_column(Integer, default=0)
     last_contact_at: Mapped[datetime | None] = mapped_column(DateTime)
+    pre_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # what early-warning hits added to the priority (kept when the priority is recomputed)
+    warning_priority: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_collection_cases_loan", "loan_id", "status"),
@@ -300,6 +307,35 @@ class CollectionSetting(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class WarningHit(Base):
+    """An early-warning hit (预警命中): one watch-list rule on one open loan on one business
+    date (at most one a day), with what it found (`detail`, JSON) and the effect it had on
+    the loan's case (`outcome`: `raised`, `precase`, `no_case`, `none`; NULL until applied).
+    `subject` names what it is about (a new application, a bureau figure) so that the same
+    finding is not raised twice."""
+
+    __tablename__ = "early_warning_hits"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(BigInteger)
+    borrower_id: Mapped[int] = mapped_column(BigInteger)
+    case_id: Mapped[int | None] = mapped_column(BigInteger)
+    rule_code: Mapped[str] = mapped_column(String(32))
+    business_date: Mapped[date] = mapped_column(Date)
+    subject: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    effect: Mapped[str] = mapped_column(String(16))  # raise_priority|open_precase|none
+    effect_by: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_early_warning_hits_key", "loan_id", "rule_code", "business_date", unique=True),
+        # the console's chart and the day's effects
+        Index("ix_early_warning_hits_day", "business_date", "rule_code"),
+        Index("ix_early_warning_hits_case", "case_id"),
+    )
+
+
 __all__ = [
     "Agency",
     "AgencyUser",
@@ -314,4 +350,5 @@ __all__ = [
     "QueueMember",
     "Reminder",
     "ReminderPlan",
+    "WarningHit",
 ]

@@ -167,6 +167,7 @@ class Application(Base):
         Index("ix_applications_device_hash", "device_hash", "created_at"),
         Index("ix_applications_ip_hash", "ip_hash", "created_at"),
         Index("ix_applications_card_hash", "card_hash", "created_at"),
+        Index("ix_applications_loan", "loan_id"),  # a loan's application (early warning)
     )
 
 

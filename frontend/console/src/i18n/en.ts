@@ -26,6 +26,7 @@ const en: Messages = {
     product: "Product",
     amount: "Amount",
     term: "Term",
+    termIn: { day: "{n} days", week: "{n} weeks", month: "{n} months" },
     channel: "Channel",
     name: "Name",
     phone: "Mobile",

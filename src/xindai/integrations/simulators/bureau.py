@@ -10,16 +10,24 @@ Lender names are fictitious ("仿真…").
     POST /reports {id_number, name, as_of?: YYYY-MM-DD (default the simulated today)}
                         → the report (see `xindai.integrations.wire`)
     GET  /_profile?id_number=   {profile}
+    POST /_events {id_number, on: YYYY-MM-DD, applications?: n, overdue_loans?: n}
+                        what happens to the person on that date, in every report dated
+                        from then on: n more credit applications (loan-approval inquiries
+                        at other lenders, dated `on`), n more loans overdue at other lenders
+                        (opened 60 days before `on`, overdue since `on`); for the tests and
+                        the demo (a borrower whose situation turns after the loan)
+    DELETE /_events     forget them
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from xindai.integrations.simulators.core import SimError, SimState, provider_app
 from xindai.integrations.simulators.people import id_number_valid, stable_int
@@ -96,8 +104,49 @@ def _inquiries(
     ]
 
 
-def simulated_report(id_number: str, as_of: date) -> BureauReport:
-    """The report of `id_number` dated `as_of`: the same inputs give the same report."""
+@dataclass(frozen=True, slots=True)
+class PersonEvent:
+    """Something that happened to a person at other lenders on `on` (see `POST /_events`)."""
+
+    on: date
+    applications: int = 0
+    overdue_loans: int = 0
+
+
+def _with_events(report: BureauReport, events: list[PersonEvent]) -> BureauReport:
+    as_of = report.reported_on
+    loans, inquiries = list(report.loans), list(report.inquiries)
+    for n, event in enumerate(e for e in events if e.on <= as_of):
+        inquiries += [
+            BureauInquiry(event.on, LENDERS[(n + k) % len(LENDERS)], InquiryReason.LOAN_APPROVAL)
+            for k in range(event.applications)
+        ]
+        loans += [
+            BureauLoan(
+                lender=LENDERS[(n + k + 7) % len(LENDERS)],
+                opened_on=event.on - timedelta(days=60),
+                amount_fen=300_000,
+                outstanding_fen=250_000,
+                max_overdue_days=max(1, (as_of - event.on).days),
+                status=BureauLoanStatus.OVERDUE,
+            )
+            for k in range(event.overdue_loans)
+        ]
+    loans.sort(key=lambda loan: (loan.opened_on, loan.lender))
+    inquiries.sort(key=lambda inquiry: (inquiry.inquired_on, inquiry.lender))
+    return BureauReport(reported_on=as_of, loans=tuple(loans), inquiries=tuple(inquiries))
+
+
+def simulated_report(
+    id_number: str, as_of: date, events: list[PersonEvent] | None = None
+) -> BureauReport:
+    """The report of `id_number` dated `as_of`: the same inputs give the same report; the
+    person's `events` dated on or before `as_of` are in it."""
+    report = _base_report(id_number, as_of)
+    return _with_events(report, events) if events else report
+
+
+def _base_report(id_number: str, as_of: date) -> BureauReport:
     key = id_number.strip().upper()
     rng = random.Random(stable_int(key, "bureau-report"))
     profile = bureau_profile(key)
@@ -179,8 +228,16 @@ class ReportIn(BaseModel):
     as_of: date | None = None
 
 
+class EventIn(BaseModel):
+    id_number: str
+    on: date
+    applications: int = Field(default=0, ge=0, le=100)
+    overdue_loans: int = Field(default=0, ge=0, le=20)
+
+
 def create_bureau_app(state: SimState) -> FastAPI:
     app = provider_app("bureau", "Credit bureau simulator / 征信模拟器", state)
+    events: dict[str, list[PersonEvent]] = {}
 
     @app.post("/reports")
     async def report(body: ReportIn) -> dict[str, Any]:
@@ -190,10 +247,27 @@ def create_bureau_app(state: SimState) -> FastAPI:
             raise SimError(400, "name_required", "the name is empty")
         # any as_of is allowed: a demo may run its business dates ahead of the wall clock
         as_of = body.as_of or state.clock.now().date()
-        return bureau_report_to_json(simulated_report(body.id_number, as_of))
+        key = body.id_number.strip().upper()
+        return bureau_report_to_json(simulated_report(key, as_of, events.get(key)))
 
     @app.get("/_profile")
     async def profile(id_number: str) -> dict[str, str]:
         return {"id_number": id_number, "profile": bureau_profile(id_number)}
+
+    @app.post("/_events")
+    async def add_event(body: EventIn) -> dict[str, Any]:
+        if not id_number_valid(body.id_number):
+            raise SimError(400, "id_number_invalid", "not a valid resident ID number")
+        key = body.id_number.strip().upper()
+        events.setdefault(key, []).append(
+            PersonEvent(body.on, body.applications, body.overdue_loans)
+        )
+        return {"id_number": key, "events": len(events[key])}
+
+    @app.delete("/_events")
+    async def clear_events() -> dict[str, int]:
+        cleared = sum(len(v) for v in events.values())
+        events.clear()
+        return {"cleared": cleared}
 
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -130,6 +130,21 @@ class SimulatorControl:
 
     def bureau_profile(self, id_number: str) -> str:
         return str(self._get("/bureau/_profile", id_number=id_number)["profile"])
+
+    def bureau_event(
+        self, id_number: str, on: date, *, applications: int = 0, overdue_loans: int = 0
+    ) -> None:
+        """From `on`, the person's reports show `applications` more credit applications and
+        `overdue_loans` more loans overdue at other lenders."""
+        self._post(
+            "/bureau/_events",
+            {
+                "id_number": id_number,
+                "on": on.isoformat(),
+                "applications": applications,
+                "overdue_loans": overdue_loans,
+            },
+        )
 
 
 def statement_rows(sim_base_url: str, secret: str) -> list[Any]:
