@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xindai.integrations.errors import CallbackRejected
 from xindai.integrations.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, check_signature
@@ -105,8 +106,42 @@ def _relative_path(request: Request) -> str:
 
 
 def is_open_path(request: Request) -> bool:
-    path = _relative_path(request)
+    return _open(_relative_path(request))
+
+
+def _open(path: str) -> bool:
     return path.startswith("/_") or path in OPEN_PATHS
+
+
+class _Faults:
+    """Provider `name`'s injected faults (added latency, 503s) as plain ASGI middleware:
+    `app.middleware("http")` would run every request through a task group and a stream of
+    its own (measured: a quarter of the simulator process's CPU while the demo builds)."""
+
+    def __init__(self, app: ASGIApp, *, name: str, state: SimState):
+        self.app, self.name, self.state = app, name, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _open(_scope_path(scope)):
+            await self.app(scope, receive, send)
+            return
+        fault = self.state.faults[self.name]
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.fail_next > 0 or self.state.chance(fault.error_rate):
+            fault.fail_next = max(0, fault.fail_next - 1)
+            response = JSONResponse(
+                {"code": "unavailable", "message": f"{self.name} simulator: injected failure"},
+                status_code=503,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _scope_path(scope: Scope) -> str:
+    root, path = str(scope.get("root_path", "")), str(scope["path"])
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def signed_request(state: SimState) -> Callable[[Request], Awaitable[None]]:
@@ -146,21 +181,5 @@ def provider_app(name: str, title: str, state: SimState) -> FastAPI:
         )
         return JSONResponse({"code": "invalid_request", "message": problems}, status_code=400)
 
-    @app.middleware("http")
-    async def faults(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if is_open_path(request):
-            return await call_next(request)
-        fault = state.faults[name]
-        if fault.latency_ms:
-            await asyncio.sleep(fault.latency_ms / 1000)
-        if fault.fail_next > 0 or state.chance(fault.error_rate):
-            fault.fail_next = max(0, fault.fail_next - 1)
-            return JSONResponse(
-                {"code": "unavailable", "message": f"{name} simulator: injected failure"},
-                status_code=503,
-            )
-        return await call_next(request)
-
+    app.add_middleware(_Faults, name=name, state=state)
     return app
