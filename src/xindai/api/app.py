@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from xindai import __version__
@@ -45,7 +45,7 @@ from xindai.api import (
 )
 from xindai.api.deps import Staff, client_ip, current_staff
 from xindai.api.errors import install_error_handlers
-from xindai.api.middleware import RequestGuard
+from xindai.api.middleware import AdminAudit, RequestGuard
 from xindai.api.openapi import document_routes, install_openapi
 from xindai.api.static import mount_frontends
 from xindai.errors import XindaiError
@@ -190,22 +190,10 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def audit_admin_calls(request: Request, call_next: Any) -> Response:
-        """Every admin call of a staff member is audited: who, what, when, from where, and
-        how it ended (changes also record their before/after in the route)."""
-        path = request.url.path
-        audited = path.startswith("/api/v1/admin/") and not path.startswith("/api/v1/admin/auth/")
-        try:
-            response: Response = await call_next(request)
-        except Exception:
-            if audited:  # the guard answers 500: the call is audited as such
-                with contextlib.suppress(Exception):  # the original error is the one to log
-                    await run_in_threadpool(_audit_call, app.state.platform, request, 500)
-            raise
-        if audited:
-            await run_in_threadpool(_audit_call, app.state.platform, request, response.status_code)
-        return response
+    app.add_middleware(
+        AdminAudit,
+        audit=lambda scope, status: _audit_call(app.state.platform, Request(scope), status),
+    )
 
     # outermost: request id, body limits, and a JSON 500 for whatever escapes the handlers
     app.add_middleware(RequestGuard)

@@ -17,12 +17,14 @@ response, request bodies limited in size, and every unexpected error a JSON 500.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -159,3 +161,45 @@ class RequestGuard:
             if started:  # too late for a JSON answer: the server closes the connection
                 raise
             await _internal_error(request_id)(scope, receive, send_with_id)
+
+
+ADMIN_PREFIX: Final = "/api/v1/admin/"
+UNAUDITED_PREFIX: Final = "/api/v1/admin/auth/"
+
+
+class AdminAudit:
+    """Every admin call audited once it is answered — who, what, when, from where and how
+    it ended (`audit(scope, status)`, in a worker thread; changes also record their
+    before/after in the route). Plain ASGI: the borrower API and the channel's callbacks
+    pass straight through, and an admin call is audited before its answer leaves (the
+    audit runs at the response's start; a call that raises is audited as a 500)."""
+
+    def __init__(self, app: ASGIApp, *, audit: Callable[[Scope, int], None]) -> None:
+        self.app, self.audit = app, audit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if (
+            scope["type"] != "http"
+            or not path.startswith(ADMIN_PREFIX)
+            or path.startswith(UNAUDITED_PREFIX)
+        ):
+            await self.app(scope, receive, send)
+            return
+        audited = False
+
+        async def send_audited(message: Message) -> None:
+            nonlocal audited
+            if message["type"] == "http.response.start" and not audited:
+                audited = True
+                await run_in_threadpool(self.audit, scope, int(message["status"]))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_audited)
+        except Exception:
+            if not audited:  # the guard answers 500: the call is audited as such
+                audited = True
+                with contextlib.suppress(Exception):  # the original error is the one to log
+                    await run_in_threadpool(self.audit, scope, 500)
+            raise
