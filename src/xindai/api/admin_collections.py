@@ -1,8 +1,8 @@
 """The collection workbench (催收工作台), /api/v1/admin/collections: the caller's cases
-(list, export, my next case), a case in full, and the actions on it — calls, messages,
-promises, letters, visits, legal, the quadrant, holds and offers — each refused by the
-guardrails before anything is logged or sent (docs/collections-api.md). A collector sees
-only its cases, an agency's user only its agency's; another case is a 404."""
+(list, export, my next case), a case in full, and what its pickers offer (the colleagues
+for a visit, the SMS templates); the actions on a case are `admin_collections_actions`.
+A collector sees only its cases, an agency's user only its agency's; another case is a 404
+(docs/collections-api.md)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from xindai.api.listing import (
 )
 from xindai.api.openapi import responses
 from xindai.api.scopes import case_scope_of
+from xindai.collections import desk
 from xindai.collections.actions import CaseActions
 from xindai.collections.scope import CaseScope
 from xindai.collections.service import Workbench
@@ -211,6 +212,32 @@ def next_case(staff: Annotated[Staff, permitted(ACT)], request: Request) -> dict
     scope = case_scope(request, staff)
     with reading(request) as session:
         return {"case": workbench(request).next_case(session, scope)}
+
+
+@router.get(
+    "/colleagues",
+    response_model=views.Colleagues,
+    responses=responses(403),
+    summary="My colleagues, for a field visit's second collector / 同行催收员",
+)
+def colleagues(staff: Annotated[Staff, permitted(ACT)], request: Request) -> dict[str, Any]:
+    """The active collectors of the caller's teams (an agency's user: of its agency), names
+    only; a visit takes its companions from these."""
+    scope = case_scope(request, staff)
+    with reading(request) as session:
+        return {"items": desk.colleagues(session, scope)}
+
+
+@router.get(
+    "/sms-templates",
+    response_model=views.CollectionTemplates,
+    responses=responses(403),
+    summary="The SMS templates I may send / 可用催收短信模板",
+)
+def sms_templates(staff: Annotated[Staff, permitted(ACT)], request: Request) -> dict[str, Any]:
+    """The approved version of each template of purpose `collection` or `reminder`."""
+    with reading(request) as session:
+        return {"items": desk.sms_templates(session)}
 
 
 @router.get(

@@ -1,45 +1,40 @@
 """Collections management (催收管理), /api/v1/admin/collections: queues and allocation rules,
 allocation on demand and a manager's assignment, the assignment log, agencies with their
 users and placements, reminder plans and the reminders sent, strategies, the guardrails,
-the collector-load view and the KPIs with their export (docs/collections-api.md)."""
+and the collector-load view (docs/collections-api.md); the KPIs and the champion /
+challenger outcomes are `admin_collections_reports`."""
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from starlette.background import BackgroundTask
 
 from xindai.api import views_collections as views
 from xindai.api.admin_collections import case_scope
 from xindai.api.deps import PathId, Staff, permitted, platform
 from xindai.api.listing import (
-    EXPORT_RESPONSES,
-    XLSX,
-    Column,
     Listing,
     ListParams,
     page_of,
     reading,
-    write_xlsx,
 )
 from xindai.api.openapi import responses
 from xindai.collections.agencies import AgencyDesk
 from xindai.collections.assign import assign_case
-from xindai.collections.config import guardrails_view, load_guardrails, load_strategies
-from xindai.collections.kpis import LEVELS, kpis
+from xindai.collections.config import (
+    guardrails_view,
+    load_guardrails,
+    load_strategies,
+    strategies_view,
+)
 from xindai.collections.manage import METHODS, OWNERS, Management
 from xindai.collections.views import assignment_views, placement_views
 from xindai.errors import InvalidValue
-from xindai.security import audit
-from xindai.store import repository as repo
 from xindai.store.models_collections import Assignment, Placement, Reminder
 
 router = APIRouter(prefix="/api/v1/admin/collections", tags=["admin 催收管理"])
@@ -405,15 +400,16 @@ def reminders(
 
 @router.get("/strategies", responses=responses(403), summary="Collection strategies / 催收策略")
 def strategies(staff: Annotated[Staff, permitted(READ)], request: Request) -> dict[str, Any]:
+    """The strategies with the catalogue of action codes and their zh-CN / English names."""
     with reading(request) as session:
-        return load_strategies(session)
+        return strategies_view(load_strategies(session))
 
 
 @router.put("/strategies", responses=CHANGE, summary="Replace the strategies / 设置催收策略")
 def put_strategies(
     body: dict[str, Any], staff: Annotated[Staff, permitted(MANAGE)], request: Request
 ) -> dict[str, Any]:
-    return management(request).put_strategies(body, actor=staff.username)
+    return strategies_view(management(request).put_strategies(body, actor=staff.username))
 
 
 @router.get("/guardrails", responses=responses(403), summary="Contact guardrails / 催收合规配置")
@@ -433,85 +429,3 @@ def put_guardrails(
 def load(staff: Annotated[Staff, permitted(ASSIGN)], request: Request) -> dict[str, Any]:
     with reading(request) as session:
         return {"items": management(request).load(session)}
-
-
-# ------------------------------------------------------------------ KPIs
-
-KPI_COLUMNS = (
-    Column("name", "名称"),
-    Column("calls", "通话量", "int"),
-    Column("connected", "接通量", "int"),
-    Column("contact_rate", "联络率"),
-    Column("right_party", "本人接通", "int"),
-    Column("rpc_rate", "本人接通率"),
-    Column("promises", "承诺次数", "int"),
-    Column("promise_rate", "承诺还款率"),
-    Column("kept", "履约次数", "int"),
-    Column("kept_rate", "履约率"),
-    Column("recovered", "回收金额", "yuan"),
-    Column("cases", "在催案件", "int"),
-)
-
-
-def _period(request: Request, date_from: date | None, date_to: date | None) -> tuple[date, date]:
-    with reading(request) as session:
-        today = repo.get_business_date(session) or platform(request).clock().date()
-    end = date_to or today
-    return date_from or end - timedelta(days=29), end
-
-
-Level = Annotated[str, Query(max_length=16, json_schema_extra={"enum": list(LEVELS)})]
-
-
-@router.get("/kpis", responses=responses(400, 403), summary="Collection KPIs / 催收绩效")
-def collection_kpis(
-    staff: Annotated[Staff, permitted(READ, "reports.read")],
-    request: Request,
-    level: Level = "collector",
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
-) -> dict[str, Any]:
-    start, end = _period(request, date_from, date_to)
-    with reading(request) as session:
-        return kpis(session, level, start, end)
-
-
-@router.get(
-    "/kpis/export",
-    response_class=FileResponse,
-    responses=EXPORT_RESPONSES,
-    summary="Collection KPIs as an Excel file / 导出催收绩效",
-)
-def export_kpis(
-    staff: Annotated[Staff, permitted(READ, "reports.read", "reports.export")],
-    request: Request,
-    level: Level = "collector",
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
-) -> FileResponse:
-    start, end = _period(request, date_from, date_to)
-    with reading(request) as session:
-        report = kpis(session, level, start, end)
-    handle, path = tempfile.mkstemp(prefix="xindai-collection-kpis-", suffix=".xlsx")
-    os.close(handle)
-    write_xlsx(path, f"催收绩效 {level}", KPI_COLUMNS, iter([report["items"]]))
-    with platform(request).sessions.begin() as session:
-        audit.record(
-            session,
-            actor=staff.username,
-            action="collection.kpis.export",
-            resource="collection_kpis",
-            resource_id=level,
-            after={
-                "level": level,
-                "date_from": start.isoformat(),
-                "date_to": end.isoformat(),
-                "rows": len(report["items"]),
-            },
-        )
-    return FileResponse(
-        path,
-        media_type=XLSX,
-        filename=f"collection-kpis-{level}-{end.isoformat()}.xlsx",
-        background=BackgroundTask(os.unlink, path),
-    )

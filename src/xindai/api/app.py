@@ -22,6 +22,7 @@ from xindai.api import (
     admin_collections,
     admin_collections_actions,
     admin_collections_manage,
+    admin_collections_reports,
     admin_collections_warnings,
     admin_credit,
     admin_lists,
@@ -185,6 +186,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         admin_collections,
         admin_collections_actions,
         admin_collections_manage,
+        admin_collections_reports,
         admin_collections_warnings,
     ):
         document_routes(module.router)  # 401 / 413 / 422 / 500 where they apply

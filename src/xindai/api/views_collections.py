@@ -65,6 +65,11 @@ class Action(View):
     document_id: int | None
     companions: list[str]
     details: dict[str, Any]
+    promise: dict[str, Any] | None = Field(
+        default=None,
+        description="the promise to pay it made (a call with the result promise, or a promise "
+        'recorded alone): {"amount", "promised_on", "status"}, else null',
+    )
 
 
 class Assignment(View):
@@ -198,3 +203,27 @@ class WarningRefresh(View):
 class WarningRules(View):
     bureau_refresh: WarningRefresh
     rules: list[WarningRule]
+
+
+# ------------------------------------------------------------------ the workbench's pickers
+
+
+class Colleague(View):
+    id: int
+    name: str = Field(description="the username (no personal data)")
+
+
+class Colleagues(View):
+    items: list[Colleague]
+
+
+class CollectionTemplate(View):
+    code: str
+    version: int
+    purpose: str = Field(json_schema_extra={"enum": ["collection", "reminder"]})
+    text: str = Field(description="with {variables}, which the server fills when sending")
+    variables: list[str]
+
+
+class CollectionTemplates(View):
+    items: list[CollectionTemplate]

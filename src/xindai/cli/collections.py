@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,6 +25,16 @@ COLUMNS = (
     ("recovered", "回收 Recovered"),
     ("cases", "在催 Cases"),
 )
+CELL_COLUMNS = (
+    ("strategy", "策略 Strategy"),
+    ("cell", "分组 Cell"),
+    ("cases", "入催 Cases"),
+    ("cure_rate", "治愈率 Cure"),
+    ("roll_rate", "滚动率 Roll"),
+    ("balance_at_entry", "入催余额 Balance"),
+    ("recovered", "回收 Recovered"),
+    ("recovery_rate", "回收率 Recovery"),
+)
 
 
 @app.command("kpi")
@@ -35,9 +45,19 @@ def kpi(
     date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD (default: today)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    cells: Annotated[
+        bool,
+        typer.Option(
+            "--cells",
+            help="champion / challenger outcomes by strategy × cell of the cases that entered "
+            "in the period instead / 冠军挑战者效果",
+        ),
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
-    """Collection KPIs over a period of business dates (default: the last 30) / 催收绩效."""
+    """Collection KPIs over a period of business dates (default: the last 30) / 催收绩效;
+    with --cells the cure, roll and recovery rates by strategy × test cell."""
+    from xindai.collections.cells import cell_outcomes
     from xindai.collections.kpis import kpis
 
     factory = sessions(database)
@@ -46,7 +66,10 @@ def kpi(
         end = parse_date(date_to, field="to") if date_to else today
         assert end is not None, "the database has no business date: run xindai db upgrade"
         start = parse_date(date_from, field="from") if date_from else end - timedelta(days=29)
-        report = kpis(session, level, start, end)
+        report = cell_outcomes(session, start, end) if cells else kpis(session, level, start, end)
+    if cells and not as_json:
+        _print_cells(report)
+        return
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
@@ -63,6 +86,21 @@ def kpi(
             "滚动率 Roll-forward: "
             + ", ".join(f"{r['queue']} {r['rolled']}/{r['cases']} ({r['rate']})" for r in roll)
         )
+
+
+def _print_cells(report: dict[str, Any]) -> None:
+    title = (
+        f"冠军挑战者 Champion / challenger · {report['date_from']} – {report['date_to']}"
+        f" · 挑战者占比 challenger share {report['share_percent']}%"
+    )
+    table = Table(title=title)
+    for key, header in CELL_COLUMNS:
+        table.add_column(header, justify="left" if key in ("strategy", "cell") else "right")
+    for row in report["items"]:
+        table.add_row(*(str(row[key]) for key, _ in CELL_COLUMNS))
+    for row in report["cells"]:
+        table.add_row(*(str({**row, "strategy": "合计 All"}[key]) for key, _ in CELL_COLUMNS))
+    Console().print(table)
 
 
 def bench_collections(

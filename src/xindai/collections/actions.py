@@ -24,6 +24,7 @@ from xindai.collections.calls import (
     refuse_promise,
 )
 from xindai.collections.config import QUADRANTS, load_guardrails
+from xindai.collections.desk import SMS_PURPOSES, companions_of
 from xindai.collections.guardrails import GuardrailRefused, check_contact, debtor_clock
 from xindai.collections.letters import LETTERS, render_case_letter
 from xindai.collections.scope import CaseScope, visible_case
@@ -45,9 +46,7 @@ from xindai.store.models_collections import (
     Letter,
     Promise,
 )
-from xindai.store.models_origination import StaffUser
 
-SMS_PURPOSES = ("collection", "reminder")
 PROMISE_MAX_DAYS = 30
 
 
@@ -389,23 +388,8 @@ class CaseActions:
     ) -> dict[str, Any]:
         with self.sessions.begin() as session:
             case = self._open_case(session, scope, case_id)
-            guardrails = load_guardrails(session)
-            team = {scope.actor_id, *companions}
-            active = session.scalars(
-                select(StaffUser).where(
-                    StaffUser.id.in_(team),
-                    StaffUser.active.is_(True),
-                    StaffUser.role == "collector",
-                )
-            ).all()
-            if len({s.id for s in active} | {scope.actor_id}) < guardrails.visit_min_collectors:
-                raise GuardrailRefused(
-                    "COLLECTION_VISIT_COMPANIONS",
-                    f"a field visit needs at least {guardrails.visit_min_collectors} collectors",
-                    f"上门催收至少需要 {guardrails.visit_min_collectors} 名催收员",
-                    http_status=400,
-                )
-            names = sorted(s.username for s in active if s.id != scope.actor_id)
+            minimum = load_guardrails(session).visit_min_collectors
+            names = companions_of(session, scope, companions, minimum)
             action = self._record(
                 session,
                 scope,

@@ -124,11 +124,28 @@ def default_strategies() -> dict[str, Any]:
     }
 
 
+VIEW_ONLY = ("catalog", "quadrant_names")  # what `strategies_view` adds: never stored
+
+
+def strategies_view(strategies: dict[str, Any]) -> dict[str, Any]:
+    """The strategies as the API shows them: the document, the catalogue of every action
+    code with its names (`[{"code", "zh", "en"}]`) and the quadrants' names."""
+    return {
+        **strategies,
+        "catalog": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in ACTIONS.items()],
+        "quadrant_names": {q: {"zh": zh, "en": en} for q, (zh, en, _tone) in QUADRANTS.items()},
+    }
+
+
 def check_strategies(value: dict[str, Any]) -> dict[str, Any]:
-    """A strategies document with known quadrants and action codes, a share 0–50 %."""
+    """A strategies document with known quadrants and action codes, a share 0–50 % (what
+    `strategies_view` added is dropped: a page may send back what it was given)."""
     if not isinstance(value, dict):
         raise InvalidValue("strategies", type(value).__name__, "an object", "应为对象")
-    merged = {**default_strategies(), **value}
+    merged = {
+        **default_strategies(),
+        **{k: v for k, v in value.items() if k not in VIEW_ONLY},
+    }
 
     def actions(where: str, codes: Any) -> list[str]:
         if not isinstance(codes, list) or any(c not in ACTIONS for c in codes):

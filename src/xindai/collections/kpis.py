@@ -1,11 +1,11 @@
 """Collection KPIs (催收考核指标, SPEC §8 / seed §3.8.1) per collector, team, agency or queue
 over a period of business dates: call volume, contact rate (connected / calls), right-party
 contact rate (the debtor in person / connected), promise rate (promises / right-party
-contacts), kept rate (kept / promises judged), recovered amount (payments on the group's
-cases in the period: a collector's and a queue's cases as they are assigned now, an
-agency's inside its placements' windows), recovery rate by bucket (recovered / overdue when
-the cases opened), and each queue's roll-forward rate (cases queued there in the period that
-later moved to a later queue)."""
+contacts), kept rate (kept / promises judged), recovered amount (payments on cases in the
+period, each credited to the collector, agency or queue that held the case on the
+payment's date by the assignment log, not to whoever holds it now), recovery rate by bucket
+(recovered / overdue when the cases opened), and each queue's roll-forward rate (cases
+queued there in the period that later moved to a later queue)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from xindai.errors import InvalidValue
@@ -26,7 +26,6 @@ from xindai.store.models_collections import (
     CollectionCase,
     CollectionQueue,
     ContactAction,
-    Placement,
     Promise,
     QueueMember,
 )
@@ -119,18 +118,8 @@ def kpis(session: Session, level: str, date_from: date, date_to: date) -> dict[s
         LoanTransaction.posted_on >= date_from,
         LoanTransaction.posted_on <= date_to,
     )
+    recovered = _grouped(session, credited(level, paid_in_period))
     if level == "agency":
-        recovered = _grouped(
-            session,
-            select(Placement.agency_id, func.sum(LoanTransaction.amount_fen))
-            .join(LoanTransaction, LoanTransaction.loan_id == Placement.loan_id)
-            .where(
-                paid_in_period,
-                LoanTransaction.posted_on >= Placement.placed_on,
-                LoanTransaction.posted_on <= Placement.window_end,
-            )
-            .group_by(Placement.agency_id),
-        )
         cases = _grouped(
             session,
             select(CollectionCase.agency_id, func.count())
@@ -142,13 +131,6 @@ def kpis(session: Session, level: str, date_from: date, date_to: date) -> dict[s
             CollectionCase.assignee_id
             if level in ("collector", "team")
             else CollectionCase.queue_id
-        )
-        recovered = _grouped(
-            session,
-            select(ckey, func.sum(LoanTransaction.amount_fen))
-            .join(LoanTransaction, LoanTransaction.loan_id == CollectionCase.loan_id)
-            .where(paid_in_period, LoanTransaction.posted_on >= CollectionCase.opened_on)
-            .group_by(ckey),
         )
         cases = _grouped(
             session,
@@ -203,6 +185,56 @@ def kpis(session: Session, level: str, date_from: date, date_to: date) -> dict[s
         "by_bucket": _by_bucket(session, paid_in_period),
         "roll_forward": _roll_forward(session, date_from, date_to),
     }
+
+
+def credited(level: str, paid_in_period: Any) -> Any:
+    """The query of the payments `paid_in_period` on cases, summed by who held the case when
+    the money came in: of the case's assignments (the log) the last one before the payment —
+    an earlier business date, or the same date and not later than the posting — gives the
+    collector (`to_staff`, also for the team), the agency (`to_agency`) or the queue. A
+    payment counts for the case open on its date (from its opening to its closing)."""
+    held = aliased(Assignment)
+    holder = (
+        select(Assignment.id)
+        .where(
+            Assignment.case_id == CollectionCase.id,
+            or_(
+                Assignment.business_date < LoanTransaction.posted_on,
+                and_(
+                    Assignment.business_date == LoanTransaction.posted_on,
+                    Assignment.at <= LoanTransaction.created_at,
+                ),
+            ),
+        )
+        .order_by(Assignment.business_date.desc(), Assignment.id.desc())
+        .limit(1)
+        .correlate(CollectionCase, LoanTransaction)
+        .scalar_subquery()
+    )
+    key = {
+        "collector": held.to_staff,
+        "team": held.to_staff,
+        "agency": held.to_agency,
+        "queue": held.queue_id,
+    }[level]
+    return (
+        select(key, func.sum(LoanTransaction.amount_fen))
+        .select_from(LoanTransaction)
+        .join(
+            CollectionCase,
+            and_(
+                CollectionCase.loan_id == LoanTransaction.loan_id,
+                LoanTransaction.posted_on >= CollectionCase.opened_on,
+                or_(
+                    CollectionCase.closed_on.is_(None),
+                    LoanTransaction.posted_on <= CollectionCase.closed_on,
+                ),
+            ),
+        )
+        .join(held, held.id == holder)
+        .where(paid_in_period)
+        .group_by(key)
+    )
 
 
 def _names(session: Session, level: str) -> dict[Any, str]:
@@ -278,4 +310,4 @@ def _roll_forward(session: Session, date_from: date, date_to: date) -> list[dict
     ]
 
 
-__all__ = ["LEVELS", "kpis"]
+__all__ = ["LEVELS", "credited", "kpis"]

@@ -136,7 +136,22 @@ def case_rows(session: Session, cases: Sequence[CollectionCase]) -> list[dict[st
 
 
 def action_views(session: Session, actions: Sequence[ContactAction]) -> list[dict[str, Any]]:
+    """Actions as shown, each with the promise it made (a call with the result 承诺还款, a
+    promise recorded alone: `{"amount", "promised_on", "status"}`) or None."""
     agencies = agency_names(session, (a.agency_id for a in actions))
+    made = (
+        {  # through the cases' promise index: the actions are a case's history
+            p.action_id: p
+            for p in session.scalars(
+                select(Promise).where(
+                    Promise.case_id.in_({a.case_id for a in actions}),
+                    Promise.action_id.is_not(None),
+                )
+            )
+        }
+        if actions
+        else {}
+    )
     views = []
     for a in actions:
         details = json.loads(a.details) if a.details else {}
@@ -160,9 +175,18 @@ def action_views(session: Session, actions: Sequence[ContactAction]) -> list[dic
                 "document_id": a.document_id,
                 "companions": details.pop("companions", []),
                 "details": details,
+                "promise": None if a.id not in made else _made(made[a.id]),
             }
         )
     return views
+
+
+def _made(promise: Promise) -> dict[str, Any]:
+    return {
+        "amount": format_yuan(promise.amount_fen),
+        "promised_on": promise.promised_on.isoformat(),
+        "status": promise.status,
+    }
 
 
 def assignment_views(session: Session, rows: Sequence[Assignment]) -> list[dict[str, Any]]:
