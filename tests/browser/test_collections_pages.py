@@ -4,7 +4,9 @@ allocates now, and the overdue case lands with the collector; the collector work
 催收工作台 — next case, a pre-dial check and a call refused in quiet hours (the server's code
 and message on screen, nothing logged), calls logged in three dimensions, a promise made on
 the call, the fourth connected call of the day refused by the cap, an offer (deferral)
-submitted for approval that waits in finance's inbox —, and the case on a 390 px phone.
+submitted for approval that waits in finance's inbox, the promise in the history, an SMS
+from the templates the server offers, a field visit with a colleague picked by name —, the
+champion / challenger outcomes on 催收策略, and the case on a 390 px phone.
 Every collections page is photographed (tests/browser/artifacts/collections/)."""
 
 from __future__ import annotations
@@ -179,6 +181,20 @@ def test_a_manager_changes_an_allocation_rule_and_the_case_reaches_the_collector
     agencies = stack.ok(stack.api.get(f"{COLL}/agencies", headers=stack.auth("ops")))["items"]
     assert [(a["code"], a["commission_rate"]) for a in agencies] == [("agency_east", "12.00%")]
 
+    # 催收策略: champion / challenger outcomes of the cases that entered, table and chart
+    page.goto(f"{stack.console}collections/strategies")
+    page.wait_for_selector('[data-test="outcomes-table"] .el-table__row')
+    settle(page)
+    table = page.locator('[data-test="outcomes-table"]').inner_text()
+    assert "治愈率" in table and "冠军" in table and "合计" in table, table
+    assert page.locator('[data-chart="champion-challenger"] canvas').count() == 1
+    page.locator('[data-test="outcomes"]').screenshot(
+        path=shot_path("collections", "manager-04-strategy-outcomes")
+    )
+    page.locator('[data-chart="champion-challenger"] [data-test="chart-table"]').click()
+    rates = page.locator('[data-chart="champion-challenger"] .el-table').inner_text()
+    assert "回收率" in rates and "挑战者" in rates, rates
+
     # every manager page opens without an error, photographed
     for path in PAGES:
         watch.reset()
@@ -193,11 +209,33 @@ def test_a_manager_changes_an_allocation_rule_and_the_case_reaches_the_collector
     shot(page, "manager-case-read-only")
 
 
+def colleague_in_m1(stack: Stack) -> None:
+    """A second collector (collector2) working the M1 queue beside the collector: the one a
+    field visit may take along."""
+    admin, ops = stack.auth("admin"), stack.auth("ops")
+    body = {"username": "collector2", "password": PASSWORD, "role": "collector"}
+    stack.ok(stack.api.post("/api/v1/admin/staff", headers=admin, json=body), 201)
+    queues = stack.ok(stack.api.get(f"{COLL}/queues", headers=ops))["items"]
+    m1 = next(q for q in queues if q["code"] == "M1")
+    ids = {m["staff_id"] for m in m1["members"]}
+    wanted = {stack.me("collector")["id"], stack.me("collector2")["id"]}
+    if not wanted <= ids:
+        members = [
+            {k: m[k] for k in ("staff_id", "agency_id", "weight", "capacity")}
+            for m in m1["members"]
+        ] + [{"staff_id": i} for i in sorted(wanted - ids)]
+        fields = {k: v for k, v in m1.items() if k not in ("code", "open_cases", "unassigned")}
+        stack.ok(
+            stack.api.put(f"{COLL}/queues/M1", headers=ops, json={**fields, "members": members})
+        )
+
+
 def test_a_collector_works_a_case_in_the_workbench(
     stack: Stack, context: Any, browser: Any, overdue_case: dict[str, Any]
 ) -> None:
     case_id = overdue_case["id"]
     assigned_to_collector(stack, case_id)
+    colleague_in_m1(stack)
     collector = stack.auth("collector")
     page = signed_in(context, stack, "collector")
     watch = Watch(page)
@@ -310,7 +348,32 @@ def test_a_collector_works_a_case_in_the_workbench(
     assert inbox["total"] == 1 and inbox["items"][0]["requested_by"] == "collector", inbox
     page.click("#tab-history")
     settle(page)
+    promised = page.locator('[data-test="history"] [data-test="history-promise"]').first
+    assert "300.00" in promised.inner_text() and promised_on in promised.inner_text()
     shot(page, "collector-08-history")
+
+    # an SMS from the templates the server offers (the approved collection ones)
+    page.click('[data-test="open-sms"]')
+    page.locator('[data-test="sms-template"]').click()
+    page.locator('.el-select-dropdown:visible [data-template="OVERDUE_NOTICE"]').click()
+    assert "{amount}" in page.locator('[data-test="sms-template-text"]').inner_text()
+    shot(page, "collector-11-sms-template")
+    page.click('[data-test="sms-send"]')
+    page.wait_for_selector('[data-test="history"] [data-kind="sms"]')
+
+    # a field visit with a colleague of the same queue, picked by name
+    page.click('[data-test="open-visit"]')
+    page.locator('[data-test="visit-companions"]').click()
+    page.locator('.el-select-dropdown:visible [data-colleague="collector2"]').click()
+    page.keyboard.press("Escape")
+    page.fill(
+        ".el-dialog:visible .el-date-editor input", (business + timedelta(days=2)).isoformat()
+    )
+    page.keyboard.press("Enter")
+    shot(page, "collector-12-visit-companion")
+    page.click('[data-test="visit-save"]')
+    page.wait_for_selector('[data-test="history"] [data-kind="visit"] >> text=collector2')
+    settle(page)
     unexpected = [
         f
         for f in watch.failed

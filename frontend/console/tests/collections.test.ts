@@ -20,6 +20,7 @@ import {
   emptyCall,
   isGuardrail,
   offerBody,
+  outcomeChartRows,
   percentValue,
   promiseProblem,
   quadrantOf,
@@ -108,6 +109,16 @@ describe("quadrants, offers and figures", () => {
     expect(utilisation({ open_cases: 2, capacity: 3 })).toBe(66.7);
     expect(utilisation({ open_cases: 5, capacity: null })).toBeNull();
     expect([percentValue("12.50%"), percentValue("7.5"), percentValue(null), percentValue("n/a")]).toEqual([12.5, 7.5, 0, 0]);
+  });
+  test("champion and challenger side by side for each rate, a missing cell at 0", () => {
+    const cell = (name: "champion" | "challenger", cure: string, roll: string, recovery: string) => ({ cell: name, cases: 2, cured: 1, cure_rate: cure, rolled: 0, roll_rate: roll, balance_at_entry: "2000.00", recovered: "300.00", recovery_rate: recovery });
+    const names = { cure_rate: "治愈率", roll_rate: "迁徙率", recovery_rate: "回收率" };
+    expect(outcomeChartRows([cell("challenger", "100.00%", "0.00%", "98.23%"), cell("champion", "0.00%", "100.00%", "0.63%")], names)).toEqual([
+      { rate: "治愈率", champion: 0, challenger: 100 },
+      { rate: "迁徙率", champion: 100, challenger: 0 },
+      { rate: "回收率", champion: 0.63, challenger: 98.23 },
+    ]);
+    expect(outcomeChartRows([cell("champion", "50.00%", "25.00%", "10.00%")], names).map((r) => r.challenger)).toEqual([0, 0, 0]);
   });
   test("the debtor's clock as the server wrote it, whatever the browser's time zone", () => {
     expect(debtorClock("2026-03-03T22:15:00+08:00")).toBe("2026-03-03 22:15 UTC+08:00");

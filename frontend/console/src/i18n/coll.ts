@@ -116,7 +116,7 @@ export const collZh = {
   downloadLetter: "下载 PDF",
   visit: "安排外访",
   companions: "同行催收员",
-  companionsHint: "外访至少两名催收员（含本人）",
+  companionsHint: "外访至少两名催收员（含本人）；同行人员限本团队 / 本机构的在职催收员",
   plannedOn: "外访日期",
   visitPlanned: "外访已安排",
   escalate: "转法务",
@@ -290,6 +290,22 @@ export const collZh = {
   ratesChart: "接通率 / 承诺率 / 兑现率",
   recoveredChart: "回收金额",
   definitions: "接通率 = 接通 / 拨打；本人接通率 = 本人接通 / 拨打；承诺率 = 承诺 / 本人接通；兑现率 = 兑现 / 承诺",
+  // champion / challenger outcomes (the strategies page)
+  outcomes: "冠军 / 挑战者效果",
+  outcomesHint: "统计区间内入催的案件，按策略（象限，未标象限为按阶段）× 实验组：治愈率 = 转正常或结清 / 案件；迁徙率 = 迁入更差账龄 / 案件；回收率 = 回收金额 / 入催余额",
+  outcomesChart: "冠军与挑战者对比",
+  strategyCol: "策略",
+  cellCol: "实验组",
+  cellNames: { champion: "冠军", challenger: "挑战者" },
+  stageStrategy: "按阶段（未标象限）",
+  cured: "治愈件数",
+  cureRate: "治愈率",
+  balanceAtEntry: "入催余额",
+  allStrategies: "合计",
+  // the workbench's pickers
+  promised: "承诺 ¥{amount} · {date}",
+  noColleagues: "没有同团队 / 同机构的在职催收员",
+  templatePurposes: { collection: "催收", reminder: "提醒" },
 };
 
 export const collEn: typeof collZh = {
@@ -403,7 +419,7 @@ export const collEn: typeof collZh = {
   downloadLetter: "Download PDF",
   visit: "Plan a visit",
   companions: "Companions",
-  companionsHint: "A field visit needs at least two collectors (you included)",
+  companionsHint: "A field visit needs at least two collectors (you included); companions come from your own team or agency",
   plannedOn: "Visit date",
   visitPlanned: "Visit planned",
   escalate: "Escalate to legal",
@@ -576,4 +592,20 @@ export const collEn: typeof collZh = {
   ratesChart: "Contact, promise and kept rates",
   recoveredChart: "Recovered",
   definitions: "Contact rate = connected / calls; RPC rate = right-party contacts / calls; promise rate = promises / right-party contacts; kept rate = kept / promises",
+  // champion / challenger outcomes (the strategies page)
+  outcomes: "Champion / challenger outcomes",
+  outcomesHint: "Cases that entered in the period, by strategy (the quadrant, or the stage timeline when untagged) × test cell: cure rate = cured or settled / cases; roll rate = moved to a worse bucket / cases; recovery rate = recovered / balance at entry",
+  outcomesChart: "Champion against challenger",
+  strategyCol: "Strategy",
+  cellCol: "Cell",
+  cellNames: { champion: "Champion", challenger: "Challenger" },
+  stageStrategy: "Stage timeline (no quadrant)",
+  cured: "Cured",
+  cureRate: "Cure rate",
+  balanceAtEntry: "Balance at entry",
+  allStrategies: "All",
+  // the workbench's pickers
+  promised: "Promised ¥{amount} · {date}",
+  noColleagues: "No active collector of your team or agency",
+  templatePurposes: { collection: "Collection", reminder: "Reminder" },
 };

@@ -114,6 +114,23 @@ export interface Action {
   document_id: number | null;
   companions: string[];
   details: Record<string, unknown>;
+  /** The promise to pay the action made (a call with the result 承诺还款, a promise). */
+  promise?: { amount: string; promised_on: string; status: string } | null;
+}
+
+/** A field visit's possible companion (GET /colleagues): the same team or agency. */
+export interface Colleague {
+  id: number;
+  name: string;
+}
+
+/** An SMS template a collector may send (GET /sms-templates). */
+export interface CollectionTemplate {
+  code: string;
+  version: number;
+  purpose: string;
+  text: string;
+  variables: string[];
 }
 
 export interface StrategyAction {
@@ -196,7 +213,47 @@ export interface Strategies {
   quadrants: Record<string, string[]>;
   stages: Array<{ bucket: string; actions: string[] }>;
   challenger: { share_percent: number; quadrants: Record<string, string[]> };
+  /** Every action code with its zh-CN and English names (the server's catalogue). */
+  catalog?: StrategyAction[];
   [more: string]: unknown;
+}
+
+export const CELLS = ["champion", "challenger"] as const;
+export type Cell = (typeof CELLS)[number];
+
+/** One strategy × cell of GET /strategies/outcomes (rates are percent strings). */
+export interface OutcomeRow {
+  strategy?: string;
+  strategy_zh?: string;
+  strategy_en?: string;
+  cell: Cell;
+  cases: number;
+  cured: number;
+  cure_rate: string;
+  rolled: number;
+  roll_rate: string;
+  balance_at_entry: string;
+  recovered: string;
+  recovery_rate: string;
+}
+
+export interface Outcomes {
+  date_from: string;
+  date_to: string;
+  share_percent: number;
+  items: OutcomeRow[];
+  cells: OutcomeRow[];
+}
+
+/** The champion / challenger chart's rows: one per rate (x), each cell's value in percent
+ * under its own key, so that the two cells stand side by side for every rate. */
+export function outcomeChartRows(cells: OutcomeRow[], names: Record<"cure_rate" | "roll_rate" | "recovery_rate", string>): Array<Record<string, string | number>> {
+  const rates = ["cure_rate", "roll_rate", "recovery_rate"] as const;
+  return rates.map((rate) => {
+    const row: Record<string, string | number> = { rate: names[rate] };
+    for (const cell of CELLS) row[cell] = percentValue(cells.find((c) => c.cell === cell)?.[rate]);
+    return row;
+  });
 }
 
 export interface Guardrails {

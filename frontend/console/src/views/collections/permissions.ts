@@ -15,3 +15,5 @@ export const ASSIGN = "collections.assign";
 export const MANAGE = "collections.manage";
 export const AGENCIES = "collections.agencies.manage";
 export const EXPORT = "reports.export";
+/** The champion / challenger outcomes and the KPIs (with collections.read). */
+export const REPORTS = "reports.read";
