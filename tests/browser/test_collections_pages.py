@@ -409,3 +409,73 @@ def test_a_collector_works_a_case_in_the_workbench(
         assert form["y"] > summary["y"] and form["x"] < 40, (summary, form)
     finally:
         phone.close()
+
+
+def test_the_early_warning_page_shows_hits(stack: Stack, context: Any) -> None:
+    """预警监控: a borrower's bureau report turns after the loan (five new applications at
+    other lenders, scripted in the bureau simulator) and the borrower applies again from
+    another phone; with the whole book in the day's bureau sample, close of business records
+    both hits — a pre-due case for the first — and the page shows them in the chart and the
+    list, with the rules editor beside them."""
+    from xindai.integrations.simulators.bureau import bureau_profile
+    from xindai.origination.identity import valid_sample_ids
+
+    ops = stack.auth("ops")
+    seed, phone = 83, "13712340083"
+    auth, card_id = stack.onboard(phone, seed)
+    first = stack.apply(auth, card_id, "INST12", "3000", 3, f"dev-browser-{seed}")
+    assert first["status"] == "approved", first
+    loan_id = stack.sign_and_wait(auth, int(first["id"]))
+    id_number = next(
+        n for n in valid_sample_ids(seed=seed, count=200) if bureau_profile(n) == "clean"
+    )
+    today = date.fromisoformat(stack.me("ops")["business_date"])
+    stack.sim.control.bureau_event(id_number, today, applications=5)
+    again = stack.api.post(
+        "/api/v1/borrower/applications",
+        headers=auth,
+        json={"product": "CASH14", "amount": "1000", "term": 14, "purpose": "consumption",
+              "card_id": card_id, "device_fingerprint": "a-new-phone-83",
+              "monthly_income": "15000", "employment_type": "salaried",
+              "education": "bachelor", "city": "上海", "phonebook_count": 320},
+    )  # fmt: skip
+    assert again.status_code == 201, again.text
+    rules = stack.ok(stack.api.get(f"{COLL}/warnings/rules", headers=ops))
+    body = {
+        "bureau_refresh": {"sample_bp": 10_000, "on_trigger": True},
+        "rules": [
+            {k: r[k] for k in ("code", "name_zh", "name_en", "enabled", "params", "effect", "by")}
+            for r in rules["rules"]
+        ],
+    }
+    stack.ok(stack.api.put(f"{COLL}/warnings/rules", headers=ops, json=body))
+    try:
+        close_business(stack, 1)
+    finally:
+        body["bureau_refresh"]["sample_bp"] = rules["bureau_refresh"]["sample_bp"]
+        stack.ok(stack.api.put(f"{COLL}/warnings/rules", headers=ops, json=body))
+    hits = stack.ok(
+        stack.api.get(f"{COLL}/warnings", headers=ops, params={"q": loan_id, "sort": "rule_code"})
+    )
+    assert [h["rule_code"] for h in hits["items"]] == ["bureau_multi_lending", "device_changed"]
+    assert hits["items"][0]["outcome"] == "precase", hits
+
+    page = signed_in(context, stack, "ops")
+    watch = Watch(page)
+    page.goto(f"{stack.console}collections/warnings")
+    page.wait_for_selector('[data-test="warn-summary"]')
+    page.wait_for_selector('[data-test="collection-warnings"] canvas')
+    settle(page)
+    table = page.locator('[data-test="collection-warnings"] .el-table').last.inner_text()
+    assert "征信复查：新增多头申请" in table and "已开预催案件" in table, table
+    assert "更换设备或手机号" in table, table
+    shot(page, "warnings-01-hits")
+    page.locator('[data-test="collection-warnings"] [data-test="chart-table"]').first.click()
+    settle(page)
+    shot(page, "warnings-02-chart-table")
+    page.click("#tab-rules")
+    page.wait_for_selector('[data-test="warn-rule-table"] .el-table__row')
+    settle(page)
+    assert page.locator('[data-test="warn-save"]').count() == 1
+    shot(page, "warnings-03-rules")
+    assert watch.errors == [] and watch.failed == [], (watch.errors, watch.failed)

@@ -118,6 +118,14 @@ MENUS: Sequence[Menu] = (
                 ("collections.read",),
             ),
             Menu(
+                "collection_warnings",
+                "预警监控",
+                "Early warning",
+                "/collections/warnings",
+                "WarnTriangleFilled",
+                ("collections.read",),
+            ),
+            Menu(
                 "collection_queues",
                 "队列与分案",
                 "Queues & allocation",

@@ -2,8 +2,11 @@
 // with exactly the same keys (its type says so; tests/i18n.test.ts checks both trees).
 // Merged into the console's messages under `coll` when a collections page is first opened
 // (views/collections/messages.ts), so they stay out of the first load.
+import { warnEn, warnZh } from "./collWarn";
+
 export const collZh = {
   edit: "编辑",
+  warn: warnZh,
   acts: {
     remind: "友情提醒，给予宽限",
     grace: "宽限数日",
@@ -310,6 +313,7 @@ export const collZh = {
 
 export const collEn: typeof collZh = {
   edit: "Edit",
+  warn: warnEn,
   acts: {
     remind: "Remind and allow grace",
     grace: "Allow a few days' grace",

@@ -34,6 +34,7 @@ import {
   UserFilled,
   Wallet,
   Warning,
+  WarnTriangleFilled,
 } from "@element-plus/icons-vue";
 import type { Component } from "vue";
 
@@ -70,6 +71,7 @@ const ICONS: Record<string, Component> = {
   UserFilled,
   Wallet,
   Warning,
+  WarnTriangleFilled,
 };
 
 export function menuIcon(name: string | null | undefined): Component {

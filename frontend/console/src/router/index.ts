@@ -57,6 +57,7 @@ const pages: RouteRecordRaw[] = [
     component: () => import("@/views/collections/CaseDetail.vue"),
     meta: { titleKey: "page.collectionCase", suffixParam: "id" },
   },
+  { path: "collections/warnings", component: () => import("@/views/collections/WarningsPage.vue") },
   { path: "collections/queues", component: () => import("@/views/collections/QueuesPage.vue") },
   { path: "collections/agencies", component: () => import("@/views/collections/AgenciesPage.vue") },
   { path: "collections/strategies", component: () => import("@/views/collections/CollectionStrategiesPage.vue") },

@@ -3,6 +3,7 @@
 import { keyedOptions, rawOptions, statusOptions } from "@/lib/enums";
 import type { ColumnDef, FilterDef } from "@/lib/list";
 import { ASSIGNMENT_REASONS, CASE_BUCKETS, COLL, QUADRANTS } from "./model";
+import { OUTCOMES, RULE_CODES, WARN } from "./warnings";
 
 export const CASE_COLUMNS: ColumnDef[] = [
   { prop: "id", label: "coll.caseNo", kind: "id", width: 80, sortable: true },
@@ -21,6 +22,7 @@ export const CASE_COLUMNS: ColumnDef[] = [
   { prop: "last_contact_at", label: "coll.lastContact", kind: "datetime", width: 150 },
   { prop: "held_until", label: "coll.heldUntil", kind: "date", width: 110 },
   { prop: "status", label: "common.status", kind: "status", width: 80, scope: "case" },
+  { prop: "pre_due", label: "coll.warn.preDue", kind: "bool", width: 70 },
   { prop: "opened_on", label: "coll.openedOn", kind: "date", width: 110, sortable: true, hidden: true },
   { prop: "product_code", label: "common.product", width: 80, hidden: true },
   { prop: "test_cell", label: "coll.testCell", kind: "status", width: 90, hidden: true },
@@ -37,7 +39,36 @@ export const CASE_FILTERS: FilterDef[] = [
   { prop: "assignee_id", type: "number", label: "coll.staffId" },
 ];
 
+export const WARNING_COLUMNS: ColumnDef[] = [
+  { prop: "id", label: "common.id", kind: "id", width: 80, sortable: true },
+  { prop: "business_date", label: "coll.warn.businessDate", kind: "date", width: 110, sortable: true },
+  { prop: "rule_code", label: "coll.warn.rule", minWidth: 200, sortable: true },
+  { prop: "loan_id", label: "common.loanId", kind: "id", width: 80 },
+  { prop: "borrower_name", label: "coll.borrower", width: 80 },
+  { prop: "summary", label: "coll.warn.summary", minWidth: 260, virtual: true },
+  { prop: "effect", label: "coll.warn.effect", width: 200 },
+  { prop: "outcome", label: "coll.warn.outcome", width: 120 },
+  { prop: "case_id", label: "coll.caseNo", kind: "id", width: 80 },
+  { prop: "created_at", label: "coll.warn.recordedAt", kind: "datetime", width: 150, hidden: true },
+];
+
+export const WARNING_FILTERS: FilterDef[] = [
+  { prop: "rule_code", type: "select", label: "coll.warn.rule", options: keyedOptions([...RULE_CODES], "coll.warn.rules") },
+  { prop: "outcome", type: "select", label: "coll.warn.outcome", options: keyedOptions([...OUTCOMES], "coll.warn.outcomes") },
+  { prop: "business", type: "daterange", label: "coll.warn.businessDate", from: "date_from", to: "date_to" },
+  { prop: "case_id", type: "number", label: "coll.caseNo" },
+];
+
 export const COLLECTION_LISTS = {
+  /** 预警监控: the early-warning hits in the member's scope. */
+  collectionWarnings: {
+    path: WARN,
+    search: "coll.warn.search",
+    defaultSort: "-id",
+    exportable: true,
+    filters: WARNING_FILTERS,
+    columns: WARNING_COLUMNS,
+  },
   collectionCases: {
     path: `${COLL}/cases`,
     search: "coll.search",

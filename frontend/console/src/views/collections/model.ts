@@ -191,6 +191,8 @@ export interface Queue {
   no_promise_days: number | null;
   priority: number;
   active: boolean;
+  /** The pre-due segment: it takes the cases early warning opens before a loan is overdue. */
+  pre_due?: boolean;
   open_cases?: number;
   unassigned?: number;
   members: QueueMember[];
