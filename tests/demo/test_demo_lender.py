@@ -1,7 +1,8 @@
-"""The demo lender: a small one (a month, about a hundred loans) built through the real
-services and a real simulator process; its ledger balances and the channel's statements
-agree with the journal; `xindai demo start` reuses it, serves it, and every role's demo
-login works against the server it started; Ctrl+C stops the children."""
+"""The demo lender: a small one (two months, a couple of hundred loans) built through the
+real services and a real simulator process; its collection teams work their cases; its
+ledger balances and the channel's statements agree with the journal; `xindai demo start`
+reuses it, serves it, and every role's demo login works against the server it started;
+Ctrl+C stops the children."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
+from xindai.collections.allocation import commission_fen
 from xindai.demo.build import DemoBuilt, build_demo_lender, demo_built
 from xindai.demo.lender import DemoSize
 from xindai.demo.people import AGENT_CHANNEL, market
@@ -31,15 +33,15 @@ from xindai.integrations.simulators.process import SimulatorProcess
 from xindai.ledger.reconcile import reference_breaks
 from xindai.ledger.reports import trial_balance
 from xindai.origination.payments import CHANNEL
-from xindai.security.rbac import ROLES
 from xindai.settings import sqlite_url
 from xindai.store import repository as repo
 from xindai.store.db import make_engine, session_factory
 from xindai.store.models import Borrower, Loan, LoanSnapshot
 
 pytestmark = pytest.mark.e2e
-SIZE = DemoSize(months=1, loans=100, seed=5)
+SIZE = DemoSize(months=2, loans=250, seed=5)  # long enough for cases to age and recover
 END = date(2026, 11, 30)
+NIGHTS = 61  # close of business from 2026-09-30 to 2026-11-29
 
 
 @dataclass
@@ -85,8 +87,8 @@ def test_the_market_is_the_same_for_the_same_seed() -> None:
 
 def test_a_month_of_business_leaves_every_kind_of_record(demo: Demo) -> None:
     built = demo.built
-    assert (built.start, built.end) == ("2026-10-30", "2026-11-30")
-    assert built.counts["loans"] >= 60 and built.counts["borrowers"] > built.counts["loans"] / 2
+    assert (built.start, built.end) == ("2026-09-30", "2026-11-30")
+    assert built.counts["loans"] >= 150 and built.counts["borrowers"] > built.counts["loans"] / 2
     engine = make_engine(demo.database_url)
     try:
         with session_factory(engine)() as session:
@@ -103,9 +105,9 @@ def test_a_month_of_business_leaves_every_kind_of_record(demo: Demo) -> None:
     assert statuses.get("active", 0) > 0 and statuses.get("settled", 0) > 0
     assert AGENT_CHANNEL in channels and len(channels) >= 4
     assert (
-        snapshot_days >= 30
+        snapshot_days >= NIGHTS - 1
     )  # every night's close of business took its snapshot (once there were loans)
-    assert scalar(demo, "SELECT COUNT(*) FROM cob_step_runs WHERE step = 'snapshot'") == 31
+    assert scalar(demo, "SELECT COUNT(*) FROM cob_step_runs WHERE step = 'snapshot'") == NIGHTS
     # the live strategy approved, rejected and referred; the reviewers decided
     assert scalar(demo, "SELECT COUNT(*) FROM decisions WHERE outcome = 'reject'") > 0
     assert scalar(demo, "SELECT COUNT(*) FROM decisions WHERE path = 'manual_review'") > 0
@@ -121,10 +123,74 @@ def test_a_month_of_business_leaves_every_kind_of_record(demo: Demo) -> None:
     assert scalar(demo, "SELECT COUNT(*) FROM withholdings WHERE origin = 'borrower'") > 0
     assert scalar(demo, "SELECT COUNT(*) FROM withholdings WHERE status = 'failed'") > 0
     assert scalar(demo, "SELECT COUNT(*) FROM withholdings WHERE status = 'requested'") == 0
-    assert scalar(demo, "SELECT COUNT(*) FROM cob_step_runs WHERE step = 'withholding'") == 31
+    assert scalar(demo, "SELECT COUNT(*) FROM cob_step_runs WHERE step = 'withholding'") == NIGHTS
     assert scalar(demo, "SELECT COUNT(*) FROM approval_requests") > 0  # servicing requests
     assert scalar(demo, "SELECT COUNT(*) FROM credit_lines") > 0
-    assert scalar(demo, "SELECT COUNT(*) FROM staff_users") == len(ROLES)
+    assert scalar(demo, "SELECT COUNT(*) FROM staff_users") == len(DEMO_LOGINS)
+
+
+def test_the_collection_teams_work_their_cases(demo: Demo) -> None:
+    """Close of business ran the collection steps every night; the reminders it queued
+    went out after the quiet hours; cases opened and closed; the collectors called in three
+    dimensions within their hours and the guardrails' caps, promised, kept and broke, sent
+    SMS from templates approved by a second person, offered a waiver that finance approved;
+    a case was placed with an agency and what it recovered earned its commission."""
+    for step in ("reminders", "cases", "allocate"):
+        runs = f"SELECT COUNT(*) FROM cob_step_runs WHERE step = '{step}'"
+        assert scalar(demo, runs) == NIGHTS, step
+    assert scalar(demo, "SELECT COUNT(*) FROM collection_reminders WHERE status = 'delivered'") > 0
+    assert scalar(demo, "SELECT COUNT(*) FROM collection_reminders WHERE status = 'queued'") == 0
+    quiet = (
+        "SELECT COUNT(*) FROM collection_reminders WHERE sent_at IS NOT NULL"
+        " AND (time(sent_at) < '08:00' OR time(sent_at) >= '22:00')"
+    )
+    assert scalar(demo, quiet) == 0  # sent in the morning, not by the night's close of business
+    assert scalar(demo, "SELECT COUNT(*) FROM collection_cases WHERE status = 'closed'") > 0
+    assert scalar(demo, "SELECT COUNT(*) FROM collection_cases WHERE quadrant IS NOT NULL") > 0
+    calls = "SELECT COUNT(*) FROM collection_actions WHERE kind = 'call'"
+    assert scalar(demo, calls + " AND connection = 'connected' AND party = 'self'") > 0
+    assert scalar(demo, calls + " AND connection <> 'connected'") > 0
+    assert scalar(demo, calls + " AND (time(at) < '10:00' OR time(at) >= '18:00')") == 0
+    assert scalar(demo, "SELECT COUNT(DISTINCT actor) FROM collection_actions") >= 3
+    over_cap = (
+        "SELECT COUNT(*) FROM (SELECT borrower_id FROM collection_actions WHERE kind = 'call'"
+        " AND connection = 'connected' GROUP BY borrower_id, local_day HAVING COUNT(*) > 3)"
+    )
+    assert scalar(demo, over_cap) == 0
+    for status in ("kept", "broken"):
+        promises = f"SELECT COUNT(*) FROM collection_promises WHERE status = '{status}'"
+        assert scalar(demo, promises) > 0, status
+    requeued = "SELECT COUNT(*) FROM collection_assignments WHERE reason = 'broken_promise'"
+    assert scalar(demo, requeued) > 0
+    approved_by_another = (
+        "SELECT COUNT(*) FROM sms_templates WHERE purpose = 'collection' AND status = 'approved'"
+        " AND created_by = 'ops' AND decided_by = 'collect_lead'"
+    )
+    assert scalar(demo, approved_by_another) == 2
+    sent = "SELECT COUNT(*) FROM collection_actions WHERE kind = 'sms' AND sms_status = 'sent'"
+    assert scalar(demo, sent) > 0
+    offers = (
+        "SELECT COUNT(*) FROM approval_requests r JOIN collection_actions a"
+        " ON a.kind = 'offer' AND a.loan_id = r.loan_id AND a.actor = r.requested_by"
+        " WHERE r.status = 'approved' AND r.decided_by = 'finance'"
+    )
+    assert scalar(demo, offers) > 0
+    placed = "SELECT COUNT(*) FROM collection_placements p JOIN collection_agencies g"
+    assert scalar(demo, placed + " ON g.id = p.agency_id") > 0
+    engine = make_engine(demo.database_url)
+    try:
+        with engine.connect() as connection:
+            recovered = connection.execute(
+                text(
+                    "SELECT recovered_fen, commission_rate, commission_fen FROM"
+                    " collection_placements WHERE recovered_fen > 0 AND status <> 'active'"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert recovered
+    for fen, rate, commission in recovered:
+        assert commission == commission_fen(int(fen), str(rate)) > 0
 
 
 def test_the_ledger_balances_and_the_channel_agrees_with_the_journal(demo: Demo) -> None:

@@ -202,8 +202,9 @@ def _print_serving(
     logins.add_column("角色 Role")
     logins.add_column("用户名 Username")
     logins.add_column("密码 Password")
+    logins.add_column("说明 Note")
     for login in DEMO_LOGINS:
-        logins.add_row(f"{login.role_zh} {login.role}", login.username, login.password)
+        logins.add_row(f"{login.role_zh} {login.role}", login.username, login.password, login.note)
     console.print(logins)
     phone = _a_borrower_phone(stack.options.database_url)
     if phone:

@@ -1,8 +1,9 @@
 """The demo lender's business days, in order: the morning (the channel's answers to
 yesterday's requests, finance's failed payouts, the review queue), the people's day (see
-`lender.BorrowerSide`, run here or split over worker processes), the afternoon's servicing
-requests, and close of business with withholding (代扣). The last day is today's morning:
-its queue and its requests are left open for the console to show."""
+`lender.BorrowerSide`, run here or split over worker processes), the collection teams'
+day (`collections`), the afternoon's servicing requests, and close of business with
+withholding (代扣) and the collection steps. The last day is today's morning: its queue and
+its requests are left open for the console to show."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from xindai.cob.registry import DEFAULT_REGISTRY
 from xindai.cob.runner import run_cob
+from xindai.demo.collections import DemoCollections, demo_registry
 from xindai.demo.desk import StaffDesk
 from xindai.demo.lender import BorrowerSide, Counts, DemoClock, DemoSize
 from xindai.integrations.simulators.control import SimulatorControl
 from xindai.origination.journey import OriginationService
 from xindai.origination.resolve import PaymentResolver
-from xindai.origination.withholding import registry_with_withholding
 from xindai.platform import Platform
 from xindai.store.db import transaction
 from xindai.store.models_origination import Payout, RefundTask, Withholding
@@ -54,7 +54,9 @@ class DemoLender:
         self.desk = StaffDesk(
             platform, clock, control, OriginationService(platform), seed=size.seed
         )
-        self.registry = registry_with_withholding(DEFAULT_REGISTRY, platform)
+        self.collections = DemoCollections(platform, clock, control, size, start=start, end=end)
+        self.registry = demo_registry(platform)
+        self.people_elsewhere = people_day is not None  # in worker processes
         if people_day is None:
             side = BorrowerSide(platform, clock, control, size, start=start, end=end)
             people_day = side.day
@@ -89,8 +91,10 @@ class DemoLender:
             self.desk.finance_payouts(last=last)
             approved = self.desk.review_queue(day, last=last)
             self._lap("morning")
-            counts = self.people_day(day, approved)
+            with self.collections.beside_people(day, concurrent=self.people_elsewhere):
+                counts = self.people_day(day, approved)
             self._lap("people")
+            self.collections.workday(day, last=last)
             self.clock.morning(day)
             self.clock.now = max(self.clock.now, datetime.combine(day, time(16, 0)))
             self.desk.servicing(day, self.end)
