@@ -3,9 +3,10 @@
 by capacity, M3+ three agencies by performance), then close of business with the collection
 steps for K days. Reported: each day's steps, the collection steps' share of the day
 (reminders, cases, allocate against the rest, measured in the same run), then with the
-open cases in place the p95 of the workbench's next-case and case-detail calls (in process,
-on one connection each, no HTTP) and the cost of one guardrail check after a day of calls.
-Figures, not assertions (ENGINEERING.md: pytest never asserts time).
+open cases in place the p95 of the workbench's next-case and case-detail calls over HTTP
+(`bench.collections_http`: the app served by `xindai serve`, collectors logged in) and, in
+process, of the same service calls without HTTP and of one guardrail check after a day of
+calls. Figures, not assertions (ENGINEERING.md: pytest never asserts time).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from xindai.bench.cob import DEFAULT_START, _build, _maintain
+from xindai.bench.collections_http import (
+    WorkbenchHttpResult,
+    render_workbench_http,
+    time_workbench_http,
+)
 from xindai.cob.registry import DEFAULT_REGISTRY
 from xindai.cob.runner import DEFAULT_PARTITION_SIZE, DayResult, run_cob
 from xindai.collections.cob import ALLOCATE_STEP, CASES_STEP, register_collections
@@ -57,6 +63,7 @@ class CollectionsBenchResult:
     detail_ms: tuple[float, ...]
     guardrail_ms: tuple[float, ...]
     actions: int
+    http: WorkbenchHttpResult | None = None
 
     def split(self, day: int) -> tuple[float, float]:
         """Seconds of the collection steps and of the others on `day`."""
@@ -201,6 +208,9 @@ def run_collections_bench(
             actions = _calls(engine, today)
             phase("workbench calls …")
             next_ms, detail_ms, check_ms = _time_workbench(engine, today, samples, seed)
+            http = time_workbench_http(
+                url, Path(scratch), samples=samples, seed=seed, on_phase=on_phase
+            )
             return CollectionsBenchResult(
                 database=make_url(url).render_as_string(hide_password=True),
                 dialect=engine.dialect.name,
@@ -213,6 +223,7 @@ def run_collections_bench(
                 detail_ms=detail_ms,
                 guardrail_ms=check_ms,
                 actions=actions,
+                http=http,
             )
         finally:
             engine.dispose()
@@ -314,23 +325,26 @@ def render_collections_bench(result: CollectionsBenchResult) -> Group:
             f"{100 * mine / rest:.1f} %" if rest else "—",
             " / ".join(f"{by_step.get(s, 0):.2f}" for s in COLLECTION_STEPS),
         )
-    calls = Table(
-        title=f"Workbench with {result.open_cases[-1]:,} open cases and {result.actions:,} calls"
-    )
+    opened = result.open_cases[-1]
+    calls = Table(title=f"In process, no HTTP: {opened:,} open cases and {result.actions:,} calls")
     calls.add_column("call")
     calls.add_column("samples", justify="right")
     calls.add_column("median ms", justify="right")
     calls.add_column("p95 ms", justify="right")
     for name, values in (
-        ("next case", result.next_case_ms),
-        ("case detail", result.detail_ms),
+        ("next case, in process", result.next_case_ms),
+        ("case detail, in process", result.detail_ms),
         ("guardrail check", result.guardrail_ms),
     ):
         calls.add_row(
             name, str(len(values)), f"{statistics.median(values):.2f}", f"{_p95(values):.2f}"
         )
+    over_http = [] if result.http is None else [render_workbench_http(result.http, opened)]
     return Group(
-        table, calls, Text(f"book built in {result.build_seconds:.1f} s · {result.database}")
+        table,
+        *over_http,
+        calls,
+        Text(f"book built in {result.build_seconds:.1f} s · {result.database}"),
     )
 
 
