@@ -98,12 +98,19 @@ def case_loans(ctx: StepContext) -> int:
 
 def close_cases(ctx: StepContext) -> int:
     """Close the open cases (of cob_case_loans) whose loan is cured (DPD 0), settled, written
-    off or sold, and their active placements (recovered: paid from the placement day)."""
+    off or sold, and their active placements (recovered: paid from the placement day).
+
+    The placements are found from the closing loans (`IN`, through their loan index), not
+    joined with `UPDATE … FROM`: SQLite walked every active placement of the book and
+    scanned the temp table for each, every partition (9.7 s of a 10.3 s cases step at
+    200,000 loans; the step took 502 s on the second day at 1,000,000)."""
     ctx.execute(
         "UPDATE collection_placements SET status = 'closed', recalled_on = :d,"
         f" recovered_fen = {_paid_since('collection_placements.placed_on', 'collection_placements.loan_id')}"  # noqa: E501
-        " FROM cob_case_loans t WHERE collection_placements.loan_id = t.loan_id"
-        f" AND collection_placements.status = 'active' AND {CLOSING}",
+        " WHERE collection_placements.status = 'active'"
+        " AND collection_placements.loan_id BETWEEN :lo AND :hi"
+        " AND collection_placements.loan_id IN (SELECT t.loan_id FROM cob_case_loans t"
+        f" WHERE {CLOSING})",
         false=False,
     )
     closed = ctx.execute(
@@ -118,15 +125,26 @@ def close_cases(ctx: StepContext) -> int:
 
 
 def refresh_cases(ctx: StepContext) -> int:
-    """Open cases (of cob_case_loans) take their loan's DPD, bucket and overdue amount in one
-    pass; a bucket move marks the case for re-allocation (not while it is held, 留案) and
-    recomputes its priority (otherwise fixed between events: the indexes of my queue are not
-    rewritten every day); then the queue's days since assignment without a promise mark it
-    too."""
+    """Open cases (of cob_case_loans) take their loan's DPD, bucket and overdue amount; a
+    bucket move marks the case for re-allocation (not while it is held, 留案) and recomputes
+    its priority (otherwise fixed between events: the indexes of my queue are not rewritten
+    every day); then the queue's days since assignment without a promise mark it too.
+
+    Two passes: the day's common case (same bucket, not a pre-due case turning overdue) sets
+    only DPD and overdue amount, which no index holds — SQLite rewrites the index entries
+    of every column an UPDATE sets, so the one full pass over every open case rewrote my
+    queue's indexes daily (1.2 s → 0.5 s a partition of 36,000 cases); then the rest."""
     d = ctx.dialect
     free = "(c.held_until IS NULL OR c.held_until < :d)"
     moved = f"(t.bucket <> c.bucket AND c.requeue = :false AND {free})"
     overdue_now = "(c.pre_due = :true AND t.status = 'overdue')"  # a pre-due case turns normal
+    steady = ctx.execute(
+        "UPDATE collection_cases AS c SET dpd = t.dpd, overdue_fen = t.overdue_fen"
+        f" FROM cob_case_loans t WHERE c.id = t.id AND c.status = 'open' AND NOT {CLOSING}"
+        f" AND t.bucket = c.bucket AND NOT {overdue_now}",
+        true=True,
+        false=False,
+    ).rowcount
     refreshed = ctx.execute(
         "UPDATE collection_cases AS c SET dpd = t.dpd, overdue_fen = t.overdue_fen,"
         f" requeue = CASE WHEN {overdue_now} AND {free} THEN :true"
@@ -140,7 +158,8 @@ def refresh_cases(ctx: StepContext) -> int:
         f" overdue_at_open_fen = CASE WHEN {overdue_now} THEN t.overdue_fen"
         " ELSE c.overdue_at_open_fen END,"
         f" pre_due = CASE WHEN {overdue_now} THEN :false ELSE c.pre_due END"
-        f" FROM cob_case_loans t WHERE c.id = t.id AND c.status = 'open' AND NOT {CLOSING}",
+        f" FROM cob_case_loans t WHERE c.id = t.id AND c.status = 'open' AND NOT {CLOSING}"
+        f" AND (t.bucket <> c.bucket OR {overdue_now})",
         true=True,
         false=False,
     ).rowcount
@@ -155,7 +174,7 @@ def refresh_cases(ctx: StepContext) -> int:
         true=True,
         false=False,
     ).rowcount
-    return int(refreshed) + int(stale)
+    return int(steady) + int(refreshed) + int(stale)
 
 
 def open_cases(ctx: StepContext, challenger_percent: int) -> int:
