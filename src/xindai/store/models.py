@@ -190,6 +190,8 @@ class InstallmentRecord(Base):
 
     __table_args__ = (
         Index("ix_installments_due", "due_date", "status"),
+        # a partition's installments due on a date (the reminders of close of business)
+        Index("ix_installments_due_loan", "due_date", "loan_id"),
         # the two steps of close of business that look for work by due date (cob.tuning)
         Index(
             "ix_installments_unrecognised",
