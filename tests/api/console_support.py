@@ -109,6 +109,31 @@ class Console:
 
         run_cob(self.platform.sessions, until=self.business_date() + timedelta(days=days - 1))
 
+    def give_case(self, loan_id: int, username: str = "collector") -> None:
+        """The overdue loan's collection case, opened by a day of close of business with the
+        collection steps, assigned by hand to collector `username` (a collector sees only
+        its cases' loans)."""
+        from xindai.cob.runner import run_cob
+        from xindai.collections.assign import assign_case
+        from xindai.collections.cob import registry_for
+        from xindai.store.models_collections import CollectionCase
+        from xindai.store.models_origination import StaffUser
+
+        sessions = self.platform.sessions
+        run_cob(sessions, until=self.business_date(), registry=registry_for(self.platform))
+        with sessions() as session:
+            case_id = session.scalar(
+                select(CollectionCase.id).where(
+                    CollectionCase.loan_id == loan_id, CollectionCase.status == "open"
+                )
+            )
+            staff_id = session.scalar(select(StaffUser.id).where(StaffUser.username == username))
+        assert case_id is not None and staff_id is not None, (loan_id, username)
+        assign_case(
+            sessions, self.platform.clock, "test", case_id,
+            staff_id=staff_id, agency_id=None, reason="test",
+        )  # fmt: skip
+
 
 def _active(session: Any, code: str) -> tuple[str, int]:
     from xindai.store.models import ProductRecord

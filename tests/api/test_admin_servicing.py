@@ -116,30 +116,6 @@ def test_a_waiver_goes_through_the_inbox_and_posts_a_balanced_entry(console: Con
     assert "approved" in again["message"]["en"]
 
 
-def collectors_case(c: Console, loan_id: int) -> None:
-    """The loan's collection case, opened by a day of close of business with the collection
-    steps and assigned by hand to the collector (who sees only its cases' loans)."""
-    from xindai.cob.runner import run_cob
-    from xindai.collections.assign import assign_case
-    from xindai.collections.cob import registry_for
-    from xindai.store.models_collections import CollectionCase
-    from xindai.store.models_origination import StaffUser
-
-    run_cob(c.platform.sessions, until=c.business_date(), registry=registry_for(c.platform))
-    with c.platform.sessions() as session:
-        case_id = session.scalar(
-            select(CollectionCase.id).where(
-                CollectionCase.loan_id == loan_id, CollectionCase.status == "open"
-            )
-        )
-        staff_id = session.scalar(select(StaffUser.id).where(StaffUser.username == "collector"))
-    assert case_id is not None and staff_id is not None
-    assign_case(
-        c.platform.sessions, c.platform.clock, "test", case_id, staff_id=staff_id,
-        agency_id=None, reason="test",
-    )  # fmt: skip
-
-
 def test_the_maker_cannot_check_and_the_permissions_are_checked(console: Console) -> None:
     c = console
     loan_id, _ = overdue_loan(c)
@@ -153,7 +129,7 @@ def test_the_maker_cannot_check_and_the_permissions_are_checked(console: Console
         "NOT_FOUND",
         json={"lines": [line], "reason": "goodwill"},
     )
-    collectors_case(c, loan_id)
+    c.give_case(loan_id)
     penalty = c.platform.loans.state(loan_id).installment(1).outstanding(Component.PENALTY)
     body = {
         "lines": [{"installment": 1, "component": "penalty", "amount": format_yuan(penalty)}],
