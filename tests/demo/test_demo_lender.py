@@ -150,7 +150,7 @@ def test_the_collection_teams_work_their_cases(demo: Demo) -> None:
     calls = "SELECT COUNT(*) FROM collection_actions WHERE kind = 'call'"
     assert scalar(demo, calls + " AND connection = 'connected' AND party = 'self'") > 0
     assert scalar(demo, calls + " AND connection <> 'connected'") > 0
-    assert scalar(demo, calls + " AND (time(at) < '10:00' OR time(at) >= '18:00')") == 0
+    assert scalar(demo, calls + " AND (time(at) < '09:00' OR time(at) >= '18:00')") == 0
     assert scalar(demo, "SELECT COUNT(DISTINCT actor) FROM collection_actions") >= 3
     over_cap = (
         "SELECT COUNT(*) FROM (SELECT borrower_id FROM collection_actions WHERE kind = 'call'"

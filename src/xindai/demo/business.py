@@ -91,10 +91,9 @@ class DemoLender:
             self.desk.finance_payouts(last=last)
             approved = self.desk.review_queue(day, last=last)
             self._lap("morning")
-            with self.collections.beside_people(day, concurrent=self.people_elsewhere):
+            with self.collections.around_people(day, last=last, concurrent=self.people_elsewhere):
                 counts = self.people_day(day, approved)
             self._lap("people")
-            self.collections.workday(day, last=last)
             self.clock.morning(day)
             self.clock.now = max(self.clock.now, datetime.combine(day, time(16, 0)))
             self.desk.servicing(day, self.end)

@@ -7,15 +7,15 @@ gateway; the lead creates two agencies (委外) with a user each, puts the in-ho
 in the M1 and M2–M3 queues and the agencies in M3+, and runs a challenger strategy on a
 fifth of the new cases.
 
-Every business day: the reminders that last night's close of business queued are sent in
-the morning, after the quiet hours (with worker processes, beside the people's day);
-the borrowers who will keep a promise pay in the app on the promised day, their account
-funded as a late payer's is; the collectors and the agencies' users work their queues from
-10:00 (`collectors`); finance decides the waivers they offered (maker-checker); on Mondays
-the lead places cases whose borrower cannot be reached with the agency that traces
-(失联委外). Close of business runs with the collection steps (`registry`): promises
-judged, cases opened, closed and refreshed, allocation and placements, recalls with
-commission.
+Every business day (`around_people`): the reminders that last night's close of business
+queued are sent in the morning, after the quiet hours; the borrowers who will keep a promise
+pay in the app on the promised day, their account funded as a late payer's is; the
+collectors and the agencies' users work their queues from 09:00 (`collectors`); finance
+decides the waivers they offered (maker-checker); on Mondays the lead places cases whose
+borrower cannot be reached with the agency that traces (失联委外). With the people in worker
+processes all this runs beside their day, in a thread of this process (which only waits for
+them). Close of business runs with the collection steps (`registry`): promises judged,
+cases opened, closed and refreshed, allocation and placements, recalls with commission.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from xindai.store.models_collections import CollectionCase, ContactAction
 from xindai.store.models_origination import Application, BankCard, StaffUser
 
 LEAD, DRAFTER, FINANCE = "collect_lead", "ops", "finance"
-WORKDAY = (time(10, 0), time(18, 0))  # the collectors' hours (quiet hours are 22:00–08:00)
+WORKDAY = (time(9, 0), time(18, 0))  # the collectors' hours (quiet hours are 22:00–08:00)
 ALL_LOANS = (0, 2**62)
 LOST_AFTER_DAYS, LOST_ATTEMPTS = 7, 3  # unreached on every call to the borrower this long
 
@@ -242,26 +242,34 @@ class DemoCollections:
         return send_reminders(self.p, day - timedelta(days=1), *ALL_LOANS)
 
     @contextmanager
-    def beside_people(self, day: date, *, concurrent: bool) -> Iterator[None]:
-        """Around the people's day: this morning's reminders before it, or — when the people
-        are in worker processes and this one only waits — beside it in a thread."""
+    def around_people(self, day: date, *, last: bool, concurrent: bool) -> Iterator[None]:
+        """Around the people's day: this morning's reminders before it and the collectors'
+        day after it — or, when the people are in worker processes and this one only waits,
+        both beside it in a thread, the collectors from 09:00 by the shared clock."""
         if not concurrent:
             self.reminders(day)
             yield
+            self.workday(day, last=last)
             return
+        people_done = threading.Event()
         failed: list[BaseException] = []
 
-        def send() -> None:
+        def team() -> None:
             try:
                 self.reminders(day)
+                opens = datetime.combine(day, WORKDAY[0])
+                while self.clock() < opens and not people_done.wait(0.05):
+                    continue
+                self.workday(day, last=last)
             except BaseException as error:  # re-raised once the people's day is over
                 failed.append(error)
 
-        thread = threading.Thread(target=send, name="demo-reminders", daemon=True)
+        thread = threading.Thread(target=team, name="demo-collections", daemon=True)
         thread.start()
         try:
             yield
         finally:
+            people_done.set()
             thread.join()
         if failed:
             raise failed[0]
@@ -296,12 +304,14 @@ class DemoCollections:
     # ------------------------------------------------------------------ the working day
 
     def workday(self, day: date, *, last: bool) -> None:
-        """From 10:00: the promised payments of the day, the lead's placements (Mondays),
+        """From 09:00: the promised payments of the day, the lead's placements (Mondays),
         the collectors' queues (on the last day, this morning's share), then finance's
         decisions on the offers they made."""
         if not self.ready:
             self.setup()
-        self.clock.now = max(self.clock.now, datetime.combine(day, WORKDAY[0]))
+        opens = datetime.combine(day, WORKDAY[0])
+        if self.clock.now < opens:  # (beside the people's day the clock is past it: no race)
+            self.clock.now = opens
         self.pay_promised(day)
         if day.weekday() == 0:
             self.place_lost(day)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from xindai.collections.actions import CallIn, CaseActions
 from xindai.collections.scope import CaseScope
@@ -38,6 +38,7 @@ from xindai.servicing.allocation import Component
 from xindai.servicing.approvals import ApprovalService, waiver_payload
 from xindai.servicing.transactions import TxnKind
 from xindai.store.models import Loan
+from xindai.store.models_collections import CollectionCase
 from xindai.store.models_origination import Application, Contact, DecisionRecord
 
 NOTICE_TEMPLATE, PROMISE_TEMPLATE = "COLLECTION_NOTICE", "PROMISE_REMINDER"
@@ -120,11 +121,18 @@ class CollectorDesk:
         """Every collector in turn takes their next case until their day's cases are done,
         their queue has nothing workable, or the clock reaches `until`."""
         worked: dict[str, set[int]] = {scope.actor: set() for scope in self.scopes}
-        active = list(self.scopes)
+        held = self._open_cases()
+        cap = {
+            scope.actor: min(
+                held.get((scope.staff_id, scope.agency_id), 0),
+                int(CASES_A_DAY["agency" if scope.agency_id is not None else "inhouse"] * share),
+            )
+            for scope in self.scopes
+        }
+        active = [scope for scope in self.scopes if cap[scope.actor] > 0]
         while active and self.clock() < until:
             for scope in list(active):
-                kind = "agency" if scope.agency_id is not None else "inhouse"
-                if len(worked[scope.actor]) >= int(CASES_A_DAY[kind] * share):
+                if len(worked[scope.actor]) >= cap[scope.actor]:
                     active.remove(scope)
                     continue
                 with self.p.reads() as session:
@@ -134,6 +142,20 @@ class CollectorDesk:
                     continue
                 worked[scope.actor].add(int(row["id"]))
                 self.work_case(scope, int(row["id"]), day)
+
+    def _open_cases(self) -> dict[tuple[int | None, int | None], int]:
+        """Open cases by (collector, agency) holding them."""
+        with self.p.reads() as session:
+            rows = session.execute(
+                select(CollectionCase.assignee_id, CollectionCase.agency_id, func.count())
+                .where(CollectionCase.status == "open")
+                .group_by(CollectionCase.assignee_id, CollectionCase.agency_id)
+            ).all()
+        held: dict[tuple[int | None, int | None], int] = {}
+        for staff_id, agency_id, count in rows:
+            key = (None, int(agency_id)) if agency_id is not None else (staff_id, None)
+            held[key] = held.get(key, 0) + int(count)
+        return held
 
     def work_case(self, scope: CaseScope, case_id: int, day: date) -> None:
         debtor = self._debtor(case_id)
