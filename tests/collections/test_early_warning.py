@@ -554,3 +554,26 @@ def _loans_of(desk: Desk, username: str) -> set[int]:
                 )
             )
         }
+
+
+def test_the_daily_cap_bounds_the_bureau_refresh(desk: Desk) -> None:
+    d = desk
+    people = [_person(d) for _ in range(2)]
+    loans = [_loan(d, p, code="INST12") for p in people]
+    d.close_days(1)
+    for person in people:
+        d.sim.control.bureau_event(_id_number(d, person), d.business_date(), applications=6)
+    _rules(d, sample_bp=10_000, on_trigger=False, max_per_day=1)  # one report today
+    d.close_days(1)
+    with d.platform.reads() as session:
+        hits = session.scalar(
+            select(func.count())
+            .select_from(WarningHit)
+            .where(WarningHit.business_date == d.business_date() - timedelta(days=1))
+            .where(WarningHit.rule_code.like("bureau%"))
+        )
+    assert hits == 0  # the one report went to the book's first loan, which has not changed
+    _rules(d, sample_bp=10_000, on_trigger=False, max_per_day=100_000)
+    d.close_days(1)
+    assert all(len(_hits(d, loan, "bureau_multi_lending")) == 1 for loan in loans)
+    _rules(d, sample_bp=0, on_trigger=False)

@@ -31,7 +31,7 @@ function rule(overrides: Partial<Rule> = {}): Rule {
 }
 
 function rules(): Rules {
-  return { bureau_refresh: { sample_bp: 10, on_trigger: true, default: { sample_bp: 10, on_trigger: true } }, rules: [rule()] };
+  return { bureau_refresh: { sample_bp: 10, on_trigger: true, max_per_day: 2000, default: { sample_bp: 10, on_trigger: true, max_per_day: 2000 } }, rules: [rule()] };
 }
 
 describe("the early-warning page's helpers", () => {
@@ -54,7 +54,7 @@ describe("the early-warning page's helpers", () => {
     edited.rules[0].params.failures = 4.4;
     edited.rules[0].name_zh = "  代扣失败（加强） ";
     const body = rulesBody(edited);
-    expect(body.bureau_refresh).toEqual({ sample_bp: 10, on_trigger: true });
+    expect(body.bureau_refresh).toEqual({ sample_bp: 10, on_trigger: true, max_per_day: 2000 });
     expect(body.rules[0]).toEqual({ code: "missed_withholding", name_zh: "代扣失败（加强）", name_en: "Missed withholdings", enabled: true, params: { failures: 4, days: 7 }, effect: "raise_priority", by: 2000 });
     expect(body.rules[0]).not.toHaveProperty("param_specs");
   });

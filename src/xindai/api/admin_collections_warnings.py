@@ -196,6 +196,7 @@ def daily(
 class RefreshIn(BaseModel):
     sample_bp: int = Field(ge=0, le=10_000, description="basis points of open loans a day")
     on_trigger: bool = True
+    max_per_day: int = Field(default=1_000, ge=0, le=1_000_000, description="reports a day")
 
 
 class RuleIn(BaseModel):

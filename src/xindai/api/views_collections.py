@@ -192,11 +192,13 @@ class WarningRule(View):
 class WarningRefreshDefault(View):
     sample_bp: int
     on_trigger: bool
+    max_per_day: int
 
 
 class WarningRefresh(View):
-    sample_bp: int = shown("open loans refreshed each day, in basis points (10 = 0.1 %)")
-    on_trigger: bool = shown("also refresh every loan another rule hit today")
+    sample_bp: int = shown("open loans refreshed each day, in basis points (5 = 0.05 %)")
+    on_trigger: bool = shown("also refresh every loan not yet overdue another rule hit today")
+    max_per_day: int = shown("reports a day at most, the sample first")
     default: WarningRefreshDefault
 
 

@@ -33,20 +33,31 @@ from xindai.bench.collections_http import (
     render_workbench_http,
     time_workbench_http,
 )
+from xindai.bench.warnings_book import (
+    WarningBook,
+    WarningDay,
+    bench_bureau,
+    build_warning_book,
+    render_warnings,
+    warning_figures,
+)
 from xindai.cob.registry import DEFAULT_REGISTRY
 from xindai.cob.runner import DEFAULT_PARTITION_SIZE, DayResult, run_cob
-from xindai.collections.cob import ALLOCATE_STEP, CASES_STEP, register_collections
+from xindai.collections.cob import ALLOCATE_STEP, CASES_STEP, WARNING_STEP, register_collections
 from xindai.collections.config import Guardrails
 from xindai.collections.guardrails import DebtorClock, GuardrailRefused, check_contact
 from xindai.collections.scope import CaseScope
 from xindai.collections.service import Workbench
 from xindai.collections.skiptrace import RankedContact
 from xindai.security.pii import PiiCipher
+from xindai.settings import get_settings
 from xindai.store.db import make_engine, session_factory
 from xindai.store.migrate import upgrade
 from xindai.store.models_collections import CollectionCase
 
-COLLECTION_STEPS = ("reminders", CASES_STEP, ALLOCATE_STEP)
+COLLECTION_STEPS = ("reminders", CASES_STEP, WARNING_STEP, ALLOCATE_STEP)
+# the key `xindai serve` uses here too (its settings): the server decrypts what the book holds
+BENCH_CIPHER = PiiCipher(get_settings().key_bytes("pii"))
 M1_COLLECTORS, SENIOR_COLLECTORS, AGENCIES = 100, 60, 3
 
 
@@ -63,6 +74,8 @@ class CollectionsBenchResult:
     detail_ms: tuple[float, ...]
     guardrail_ms: tuple[float, ...]
     actions: int
+    warning_book: WarningBook | None = None
+    warnings: tuple[WarningDay, ...] = ()
     http: WorkbenchHttpResult | None = None
 
     def split(self, day: int) -> tuple[float, float]:
@@ -174,15 +187,24 @@ def run_collections_bench(
     with tempfile.TemporaryDirectory(prefix="xindai-bench-collections-") as scratch:
         url = database or f"sqlite:///{Path(scratch) / 'bench.db'}"
         engine = make_engine(url)
+        exits = contextlib.ExitStack()
         try:
             upgrade(engine)
             phase(f"building {loans:,} loans …")
             book, build_seconds = _build(url, loans, DEFAULT_START, seed)
+            phase("adding borrowers, applications, contacts, withholdings …")
+            warning_book = build_warning_book(engine, DEFAULT_START, BENCH_CIPHER, seed)
             _maintain(engine, True)
             _staff(engine)
-            registry = register_collections(DEFAULT_REGISTRY.copy(), None)
+            # early warning asks the bureau simulator (a process), reminders are only queued
+            bureau = exits.enter_context(bench_bureau(engine, BENCH_CIPHER))
+            registry = register_collections(
+                DEFAULT_REGISTRY.copy(), bureau, send_reminders=False
+            )
             results: list[DayResult] = []
             open_cases: list[int] = []
+            warning_days: list[WarningDay] = []
+            reports = 0
             for n in range(days):
                 phase(f"close of business, day {n + 1} …")
                 summary = run_cob(
@@ -192,6 +214,10 @@ def run_collections_bench(
                     registry=registry,
                 )
                 results.extend(summary.days)
+                figures, reports = warning_figures(
+                    engine, DEFAULT_START + timedelta(days=n), reports
+                )
+                warning_days.append(figures)
                 with engine.connect() as connection:
                     open_cases.append(
                         int(
@@ -223,9 +249,12 @@ def run_collections_bench(
                 detail_ms=detail_ms,
                 guardrail_ms=check_ms,
                 actions=actions,
+                warning_book=warning_book,
+                warnings=tuple(warning_days),
                 http=http,
             )
         finally:
+            exits.close()
             engine.dispose()
 
 
@@ -235,7 +264,7 @@ def _time_workbench(
     sessions = session_factory(engine)
     rng = random.Random(seed)
     now = datetime.combine(today, datetime.min.time()) + timedelta(hours=15)
-    bench = Workbench(sessions, PiiCipher(b"b" * 32), lambda: now)
+    bench = Workbench(sessions, BENCH_CIPHER, lambda: now)
     with sessions() as session:
         collectors = [
             int(i)
@@ -312,7 +341,7 @@ def render_collections_bench(result: CollectionsBenchResult) -> Group:
     table.add_column("collection steps s", justify="right")
     table.add_column("other steps s", justify="right")
     table.add_column("added", justify="right")
-    table.add_column("reminders / cases / allocate s", justify="right")
+    table.add_column("reminders / cases / early warning / allocate s", justify="right")
     for n, day in enumerate(result.days):
         mine, rest = result.split(n)
         by_step = {s.step: s.seconds for s in day.steps}
@@ -342,6 +371,7 @@ def render_collections_bench(result: CollectionsBenchResult) -> Group:
     over_http = [] if result.http is None else [render_workbench_http(result.http, opened)]
     return Group(
         table,
+        *render_warnings(result.warnings, result.days, result.warning_book),
         *over_http,
         calls,
         Text(f"book built in {result.build_seconds:.1f} s · {result.database}"),

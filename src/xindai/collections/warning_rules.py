@@ -2,9 +2,9 @@
 `collections.warnings_cob`), its zh-CN and English names, whether it runs, its parameters
 and its effect — `raise_priority` (by N) on the loan's open case, `open_precase` (a pre-due
 case when the loan has none; an open case is raised by N instead), or `none` (recorded
-only) —, and the bureau refresh's daily sample (basis points of the open loans) and
-trigger. Stored in `collection_settings` under `early_warning`; what is not stored keeps
-the defaults below.
+only) —, and the bureau refresh's daily sample (basis points of the open loans), trigger
+and daily cap. Stored in `collection_settings` under `early_warning`; what is not stored
+keeps the defaults below.
 """
 
 from __future__ import annotations
@@ -124,8 +124,10 @@ SPECS: Mapping[str, RuleSpec] = {
 
 REFRESH: Mapping[str, Param] = {
     "sample_bp": Param(
-        10, 0, 10_000, "每日抽样（基点）", "daily sample of open loans (basis points)"
+        5, 0, 10_000, "每日抽样（基点）", "daily sample of open loans (basis points)"
     ),
+    # the bureau is paid per report: the day's sample first, then triggered loans, up to this
+    "max_per_day": Param(1_000, 0, 1_000_000, "每日复查上限", "reports a day, at most"),
 }
 
 
@@ -164,6 +166,7 @@ class WarningRules:
     rules: Mapping[str, Rule]
     sample_bp: int
     on_trigger: bool
+    max_per_day: int = 1_000
 
     def enabled(self, code: str) -> Rule | None:
         rule = self.rules[code]
@@ -177,7 +180,11 @@ class WarningRules:
     def document(self) -> dict[str, Any]:
         """What is stored (and what a PUT takes)."""
         return {
-            "bureau_refresh": {"sample_bp": self.sample_bp, "on_trigger": self.on_trigger},
+            "bureau_refresh": {
+                "sample_bp": self.sample_bp,
+                "on_trigger": self.on_trigger,
+                "max_per_day": self.max_per_day,
+            },
             "rules": [
                 {k: v for k, v in rule.view().items() if k not in ("param_specs", "default")}
                 for rule in self.rules.values()
@@ -189,7 +196,12 @@ class WarningRules:
             "bureau_refresh": {
                 "sample_bp": self.sample_bp,
                 "on_trigger": self.on_trigger,
-                "default": {"sample_bp": REFRESH["sample_bp"].default, "on_trigger": True},
+                "max_per_day": self.max_per_day,
+                "default": {
+                    "sample_bp": REFRESH["sample_bp"].default,
+                    "on_trigger": True,
+                    "max_per_day": REFRESH["max_per_day"].default,
+                },
             },
             "rules": [rule.view() for rule in self.rules.values()],
         }
@@ -212,6 +224,7 @@ def default_rules() -> WarningRules:
         {code: _default_rule(spec) for code, spec in SPECS.items()},
         REFRESH["sample_bp"].default,
         True,
+        REFRESH["max_per_day"].default,
     )
 
 
@@ -269,10 +282,16 @@ def check_rules(value: Any, base: WarningRules | None = None) -> WarningRules:
     if unknown:
         raise InvalidValue("early_warning", sorted(unknown)[0], "not a setting", "不是预警配置项")
     refresh = value.get("bureau_refresh", {})
-    if not isinstance(refresh, dict) or set(refresh) - {"sample_bp", "on_trigger"}:
+    if not isinstance(refresh, dict) or set(refresh) - set(REFRESH) - {"on_trigger"}:
         raise InvalidValue(
-            "bureau_refresh", refresh, "{sample_bp, on_trigger}", "应为 {sample_bp, on_trigger}"
+            "bureau_refresh",
+            refresh,
+            "{sample_bp, on_trigger, max_per_day}",
+            "应为 {sample_bp, on_trigger, max_per_day}",
         )
+    most = REFRESH["max_per_day"].check(
+        "bureau_refresh.max_per_day", refresh.get("max_per_day", current.max_per_day)
+    )
     sample = REFRESH["sample_bp"].check(
         "bureau_refresh.sample_bp", refresh.get("sample_bp", current.sample_bp)
     )
@@ -292,7 +311,7 @@ def check_rules(value: Any, base: WarningRules | None = None) -> WarningRules:
             )
         seen.add(str(code))
         rules[str(code)] = _rule(item, current.rules[str(code)])
-    return WarningRules(rules, sample, on_trigger)
+    return WarningRules(rules, sample, on_trigger, most)
 
 
 def rules_from_json(text: str | None) -> WarningRules:

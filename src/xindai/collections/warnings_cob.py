@@ -10,7 +10,8 @@ of loan ids, set-based SQL over the open loans:
   records: `applications.device_hash` / `phone_hash`); once per new application;
 - `contact_overdue`: an emergency contact of the borrower (matched by the keyed phone
   hash) is a borrower of ours whose loan is overdue for at most `days` days; not again
-  inside that window;
+  inside that window (these two cross borrowers: `collections.warnings_links`, found once
+  a date and shared by the partitions);
 
 then the effects of the day's hits (`apply_effects`), and — after the partition committed —
 the bureau refresh of `collections.warnings_bureau` for the day's sample of open loans and
@@ -22,22 +23,22 @@ its hit's `outcome`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from xindai.cob.registry import StepContext, StepFn
 from xindai.cob.sql import OPEN_STATUSES, quote
 from xindai.collections.cases_cob import challenger_share, test_cell
 from xindai.collections.reminders import Sender
 from xindai.collections.warning_rules import BUREAU_RULES, Rule, WarningRules, rules_from_json
-
-HIT_COLUMNS = (
-    "loan_id, borrower_id, rule_code, business_date, subject, detail, effect, effect_by, created_at"
+from xindai.collections.warnings_links import (
+    HIT_COLUMNS,
+    DayCandidates,
+    _text,
+    contacts_overdue,
+    device_changes,
 )
+
 _NOT_BUREAU = f"rule_code NOT IN ({', '.join(quote(c) for c in BUREAU_RULES)})"
-
-
-def _text(expression: str) -> str:
-    return f"CAST({expression} AS VARCHAR(40))"
 
 
 def _quiet_since(rule: str, since: str) -> str:
@@ -46,11 +47,6 @@ def _quiet_since(rule: str, since: str) -> str:
         "NOT EXISTS (SELECT 1 FROM early_warning_hits h WHERE h.loan_id = l.id"
         f" AND h.rule_code = {quote(rule)} AND h.business_date >= {since})"
     )
-
-
-def _differs(column: str) -> str:
-    """The latest application x and the loan's application a both name `column`, not alike."""
-    return f"(x.{column} IS NOT NULL AND a.{column} IS NOT NULL AND x.{column} <> a.{column})"
 
 
 def missed_withholdings(ctx: StepContext, rule: Rule) -> int:
@@ -75,78 +71,6 @@ def missed_withholdings(ctx: StepContext, rule: Rule) -> int:
             by=rule.by,
             since=since,
             failures=failures,
-        ).rowcount
-    )
-
-
-def device_changes(ctx: StepContext, rule: Rule) -> int:
-    """Hits of `device_changed` for the partition: each open loan of a borrower whose
-    latest application of the lookback window (from the platform's applications, by the
-    borrower's index) names another device or phone than the loan's own application; both
-    sides must be known. The subject is the new application, so it is raised once."""
-    lookback = int(rule.params["lookback_days"])
-    since = datetime.combine(ctx.business_date - timedelta(days=lookback - 1), time.min)
-    device, phone = _differs("device_hash"), _differs("phone_hash")
-    subject = "'app:' || " + _text("x.id")
-    detail = (
-        "'{\"application_id\": ' || " + _text("x.id")
-        + " || ', \"loan_application_id\": ' || " + _text("a.id")
-        + f" || ', \"device\": ' || CASE WHEN {device} THEN 'true' ELSE 'false' END"
-        + f" || ', \"phone\": ' || CASE WHEN {phone} THEN 'true' ELSE 'false' END || '}}'"
-    )  # fmt: skip
-    return int(
-        ctx.execute(
-            f"INSERT INTO early_warning_hits ({HIT_COLUMNS})"
-            f" SELECT l.id, l.borrower_id, {quote(rule.code)}, :d, {subject}, {detail}, :effect,"
-            " :by, :now"
-            " FROM (SELECT borrower_id, MAX(id) AS id FROM applications"
-            " WHERE created_at >= :since GROUP BY borrower_id) r"
-            " JOIN applications x ON x.id = r.id"
-            " JOIN loans l ON l.borrower_id = r.borrower_id"
-            " JOIN applications a ON a.loan_id = l.id AND a.id < x.id"
-            f" WHERE l.id BETWEEN :lo AND :hi AND l.status IN {OPEN_STATUSES}"
-            f" AND ({device} OR {phone})"
-            " AND NOT EXISTS (SELECT 1 FROM early_warning_hits h WHERE h.loan_id = l.id"
-            f" AND h.rule_code = {quote(rule.code)}"
-            f" AND (h.business_date = :d OR h.subject = {subject}))",
-            effect=rule.effect,
-            by=rule.by,
-            since=ctx.dialect.timestamp_param(since),
-        ).rowcount
-    )
-
-
-def contacts_overdue(ctx: StepContext, rule: Rule) -> int:
-    """Hits of `contact_overdue` for the partition: driven from the loans overdue for at
-    most `days` days (few), through their borrowers' keyed mobile hash to the contacts that
-    name it and those contacts' borrowers' open loans in the partition."""
-    days = int(rule.params["days"])
-    since = ctx.dialect.date_param(ctx.business_date - timedelta(days=days - 1))
-    relations = (
-        "group_concat(DISTINCT c.relation)"  # SQLite: DISTINCT takes no separator
-        if ctx.dialect.is_sqlite
-        else "string_agg(DISTINCT c.relation, ',')"
-    )
-    detail = (
-        "'{\"contacts\": ' || " + _text("COUNT(DISTINCT c.phone_hash)")
-        + " || ', \"max_contact_dpd\": ' || " + _text("MAX(o.dpd)")
-        + f" || ', \"relations\": \"' || {relations} || '\"}}'"
-    )  # fmt: skip
-    return int(
-        ctx.execute(
-            f"INSERT INTO early_warning_hits ({HIT_COLUMNS})"
-            f" SELECT l.id, l.borrower_id, {quote(rule.code)}, :d, NULL, {detail}, :effect,"
-            " :by, :now"
-            " FROM loans o JOIN borrowers ob ON ob.id = o.borrower_id"
-            " JOIN contacts c ON c.phone_hash = ob.mobile_hash AND c.borrower_id <> o.borrower_id"
-            " JOIN loans l ON l.borrower_id = c.borrower_id"
-            f" WHERE o.status = 'overdue' AND o.dpd BETWEEN 1 AND {days}"
-            f" AND l.id BETWEEN :lo AND :hi AND l.status IN {OPEN_STATUSES}"
-            f" AND {_quiet_since(rule.code, ':since')}"
-            " GROUP BY l.id, l.borrower_id",
-            effect=rule.effect,
-            by=rule.by,
-            since=since,
         ).rowcount
     )
 
@@ -219,17 +143,19 @@ def load_rules_sql(ctx: StepContext) -> WarningRules:
     return rules_from_json(None if stored is None else str(stored))
 
 
-def behaviour_hits(ctx: StepContext, rules: WarningRules) -> int:
-    """The behaviour rules' hits of the partition (those enabled)."""
+def behaviour_hits(ctx: StepContext, rules: WarningRules, day: DayCandidates) -> int:
+    """The behaviour rules' hits of the partition (those enabled); `day` holds what the
+    cross-borrower rules found for the date (`warnings_links`)."""
     found = 0
-    for code, run in (
-        ("missed_withholding", missed_withholdings),
-        ("device_changed", device_changes),
-        ("contact_overdue", contacts_overdue),
-    ):
-        rule = rules.enabled(code)
-        if rule is not None:
-            found += run(ctx, rule)
+    rule = rules.enabled("missed_withholding")
+    if rule is not None:
+        found += missed_withholdings(ctx, rule)
+    rule = rules.enabled("device_changed")
+    if rule is not None:
+        found += device_changes(ctx, rule, day)
+    rule = rules.enabled("contact_overdue")
+    if rule is not None:
+        found += contacts_overdue(ctx, rule, day)
     return found
 
 
@@ -239,9 +165,11 @@ def early_warning_step(platform: Sender | None) -> StepFn:
     (`warnings_bureau.refresh_calls`)."""
     from xindai.collections.warnings_bureau import refresh_calls, refresh_targets
 
+    day = DayCandidates()
+
     def run(ctx: StepContext) -> int:
         rules = load_rules_sql(ctx)
-        touched = behaviour_hits(ctx, rules)
+        touched = behaviour_hits(ctx, rules, day)
         apply_effects(ctx)
         if platform is not None and rules.refreshes:
             targets = refresh_targets(ctx, rules)
@@ -255,8 +183,6 @@ __all__ = [
     "HIT_COLUMNS",
     "apply_effects",
     "behaviour_hits",
-    "contacts_overdue",
-    "device_changes",
     "early_warning_step",
     "load_rules_sql",
     "missed_withholdings",

@@ -34,7 +34,7 @@ export function chartRows(daily: Pick<Daily, "date_from" | "date_to" | "items">,
 /** The PUT body of the rules as edited (the read-only parts of the view left out). */
 export function rulesBody(rules: Rules): RulesIn {
   return {
-    bureau_refresh: { sample_bp: Math.round(rules.bureau_refresh.sample_bp), on_trigger: rules.bureau_refresh.on_trigger },
+    bureau_refresh: { sample_bp: Math.round(rules.bureau_refresh.sample_bp), on_trigger: rules.bureau_refresh.on_trigger, max_per_day: Math.round(rules.bureau_refresh.max_per_day) },
     rules: rules.rules.map((r) => ({
       code: r.code,
       name_zh: r.name_zh.trim(),
