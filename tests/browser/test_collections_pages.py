@@ -448,11 +448,18 @@ def test_the_early_warning_page_shows_hits(stack: Stack, context: Any) -> None:
             for r in rules["rules"]
         ],
     }
+    # the rule looks back over business days at applications stamped by the platform's
+    # clock; earlier tests of this module closed weeks of business days ahead of that clock,
+    # so the device rule looks back as far as it may (30 days) for this day
+    devices = next(r for r in body["rules"] if r["code"] == "device_changed")
+    lookback = devices["params"]["lookback_days"]
+    devices["params"]["lookback_days"] = 30
     stack.ok(stack.api.put(f"{COLL}/warnings/rules", headers=ops, json=body))
     try:
         close_business(stack, 1)
     finally:
         body["bureau_refresh"]["sample_bp"] = rules["bureau_refresh"]["sample_bp"]
+        devices["params"]["lookback_days"] = lookback
         stack.ok(stack.api.put(f"{COLL}/warnings/rules", headers=ops, json=body))
     hits = stack.ok(
         stack.api.get(f"{COLL}/warnings", headers=ops, params={"q": loan_id, "sort": "rule_code"})
