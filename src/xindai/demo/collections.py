@@ -321,13 +321,16 @@ class DemoCollections:
             self.decide_offers()
 
     def pay_promised(self, day: date) -> None:
-        """Borrowers who promised for today put money on their card and pay in the app."""
+        """Borrowers who promised for today put money on their card and pay in the app; one
+        who never pays the loan otherwise is short again afterwards (as the people's side
+        left them), the others keep their account funded, as a late payer does."""
         due = self.desk.payments.pop(day, [])
-        cards = {loan_id: self._card(loan_id) for _b, loan_id, _f in due}
+        cards = {loan_id: self._card(loan_id) for _b, loan_id, _f, _s in due}
         funded = sorted({card for card in cards.values() if card})
         if funded:
             self.control.payment_control(funded_cards=funded)
-        for borrower_id, loan_id, fen in due:
+        short_again: list[str] = []
+        for borrower_id, loan_id, fen, short in due:
             self.clock.tick(45)
             try:
                 self.app.journey.repay(borrower_id, loan_id, mode="amount", amount_fen=fen)
@@ -335,6 +338,11 @@ class DemoCollections:
                 # more than is owed now, or a collection in flight: what is due, if anything
                 self.app.repay(borrower_id, loan_id, "current_due")
             self.desk.counts["promise_paid"] += 1
+            card = cards[loan_id]
+            if short and card:  # the channel decided the collection when it was asked
+                short_again.append(card)
+        if short_again:
+            self.control.payment_control(short_cards=sorted(set(short_again)))
 
     def _card(self, loan_id: int) -> str | None:
         with self.p.reads() as session:

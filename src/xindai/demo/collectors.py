@@ -63,6 +63,7 @@ class Traits:
     willing: bool
     able: bool
     lost: bool
+    never: bool  # a borrower who never pays this loan: a promise is hardly ever kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,8 @@ class CollectorDesk:
         self.approvals = ApprovalService(platform.loans)
         self.scopes: list[CaseScope] = []
         self.inhouse: list[int] = []  # staff ids of the in-house collectors (visits)
-        self.payments: dict[date, list[tuple[int, int, int]]] = {}  # (borrower, loan, fen)
+        # by date: (borrower, loan, fen, whether their account is short again afterwards)
+        self.payments: dict[date, list[tuple[int, int, int, bool]]] = {}
         self.counts: Counter[str] = Counter()
         self._grades: dict[int, str] = {}
         self._done: set[tuple[int, str]] = set()  # (case, letter / offer / visit …) once each
@@ -265,7 +267,7 @@ class CollectorDesk:
         hold when the case is about to move bucket."""
         assert call.promise_date is not None and call.promise_amount_fen is not None
         keep = (0.7 if traits.able else 0.5) if traits.willing else 0.15
-        keep *= 0.6**debtor.broken
+        keep *= (0.1 if traits.never else 1.0) * 0.6**debtor.broken
         draw = rng.random()
         if draw < keep:
             paid = call.promise_amount_fen
@@ -275,7 +277,7 @@ class CollectorDesk:
             paid = 0
         if paid:
             self.payments.setdefault(call.promise_date, []).append(
-                (debtor.borrower_id, debtor.loan_id, paid)
+                (debtor.borrower_id, debtor.loan_id, paid, traits.never)
             )
         if rng.random() < 0.3:
             self._do("sms", lambda: self.actions.send_sms(scope, debtor.case_id, PROMISE_TEMPLATE))
@@ -379,6 +381,7 @@ class CollectorDesk:
             willing=rng.random() < willing,
             able=rng.random() < able,
             lost=rng.random() < lost,
+            never=repayment is Repayment.NEVER,
         )
 
     def _grade(self, loan_id: int) -> str:
