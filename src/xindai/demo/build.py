@@ -200,8 +200,7 @@ def _record_built(database_url: str, built: DemoBuilt) -> None:
 
 
 def _counts_json(counts: Counts, phases: dict[str, float]) -> dict[str, Any]:
-    """The headline counts and the wall seconds of each part of the days (system_state
-    values are at most 256 characters)."""
+    """The headline counts and the wall seconds of each part of the days."""
     return {
         "phases": {name: round(seconds) for name, seconds in phases.items()},
         "borrowers": counts.registrations,

@@ -48,7 +48,7 @@ class SystemState(Base):
 
     __tablename__ = "system_state"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(256))
+    value: Mapped[str] = mapped_column(Text)
 
 
 class ProductRecord(Base):
