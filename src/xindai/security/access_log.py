@@ -31,6 +31,7 @@ class AccessLog:
         self._sessions = sessions
         self._interval_s = interval_s
         self._pending: list[dict[str, Any]] = []
+        self._in_flight = 0  # taken by a flush that has not written them yet
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = threading.Event()
@@ -56,6 +57,7 @@ class AccessLog:
         with self._write_lock:
             with self._lock:
                 batch, self._pending = self._pending, []
+                self._in_flight = len(batch)
             if not batch:
                 return 0
             try:
@@ -65,13 +67,17 @@ class AccessLog:
                 logger.exception("access log: %d entries not written yet", len(batch))
                 with self._lock:
                     self._pending[:0] = batch
+                    self._in_flight = 0
                 return 0
+            with self._lock:
+                self._in_flight = 0
             return len(batch)
 
     @property
     def backlog(self) -> int:
+        """Entries not written yet: queued, or in a batch waiting for the database."""
         with self._lock:
-            return len(self._pending)
+            return len(self._pending) + self._in_flight
 
     def close(self) -> None:
         """Stop the writer and write what is left."""
