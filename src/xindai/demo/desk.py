@@ -73,7 +73,7 @@ class StaffDesk:
         request for more documents first, answered by the borrower the same day. The
         applications approved, as (application id, borrower id)."""
         morning = datetime.combine(day, time(8, 30))
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             rows = session.execute(
                 select(ReviewTask.application_id, ReviewTask.status, Application.borrower_id)
                 .join(Application, Application.id == ReviewTask.application_id)
@@ -181,7 +181,7 @@ class StaffDesk:
 
     def finance_payouts(self, *, last: bool) -> None:
         """Failed payouts: retried once; what fails again is cancelled (the loan with it)."""
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             rows = session.execute(
                 select(Application.id, func.count(Payout.id))
                 .join(Payout, Payout.application_id == Application.id)
@@ -208,7 +208,7 @@ class StaffDesk:
         finance approves the write-off: the money lands on a closed loan, is parked on the
         borrower's credit balance, and finance refunds it (溢缴款退款)."""
         cadence = WithholdingCadence.from_settings(self.p.settings)
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             rows = session.execute(
                 select(Loan.id, Loan.dpd, BankCard.card_enc)
                 .join(Application, Application.loan_id == Loan.id)
@@ -223,7 +223,7 @@ class StaffDesk:
             self._request(
                 TxnKind.WRITE_OFF, loan_id, {}, "逾期超过 30 天，失联，申请核销", REVIEWER
             )
-            with self.p.sessions() as session:
+            with self.p.reads() as session:
                 request_id = session.scalar(
                     select(ApprovalRequest.id).where(
                         ApprovalRequest.loan_id == loan_id,
@@ -252,7 +252,7 @@ class StaffDesk:
 
     def refund_parked(self) -> None:
         """Finance sends back the money parked on closed loans, but for the newest task."""
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             open_tasks = session.scalars(
                 select(RefundTask.id).where(RefundTask.status == "open").order_by(RefundTask.id)
             ).all()
@@ -308,7 +308,7 @@ class StaffDesk:
     def _request(
         self, kind: TxnKind, loan_id: int, payload: dict[str, Any], reason: str, actor: str
     ) -> None:
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             pending = session.scalar(
                 select(ApprovalRequest.id).where(
                     ApprovalRequest.loan_id == loan_id, ApprovalRequest.status == "pending"
@@ -323,7 +323,7 @@ class StaffDesk:
             return
 
     def _decide_requests(self, day: date) -> None:
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             pending = session.scalars(
                 select(ApprovalRequest.id)
                 .where(ApprovalRequest.status == "pending")
@@ -344,7 +344,7 @@ class StaffDesk:
 
     def _penalties(self, *, limit: int) -> list[tuple[int, int, int]]:
         """Overdue installments carrying penalty: (loan, installment, penalty fen)."""
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             rows = session.execute(
                 text(
                     "SELECT i.loan_id, i.number,"
@@ -361,7 +361,7 @@ class StaffDesk:
 
     def _next_due(self, day: date, *, limit: int) -> list[tuple[int, int, date]]:
         """Installments of healthy instalment loans falling due in the coming days."""
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             rows = session.execute(
                 text(
                     "SELECT i.loan_id, i.number, i.due_date FROM installments i"
@@ -383,7 +383,7 @@ class StaffDesk:
         ]
 
     def _deep_overdue(self, *, limit: int, dpd: int = 90) -> list[int]:
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             return list(
                 session.scalars(
                     select(Loan.id)

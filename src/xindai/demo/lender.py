@@ -227,7 +227,7 @@ class BorrowerSide:
     def _apply_again(self, person: Person) -> None:
         self.clock.tick()
         loans = self.loans_of.get(person.index, [])
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             last_fen = session.scalar(select(Loan.principal_fen).where(Loan.id == loans[-1]))
         ask = next_ask(person, len(loans), int(last_fen or 100_000), self.size.seed)
         borrower_id = self.borrower_of[person.index]
@@ -270,7 +270,7 @@ class BorrowerSide:
     def _plan(self, person: Person, loan_id: int, number: int) -> LoanPlan:
         repayment, late_days = person.repayment(number, self.size.seed)
         rng = random.Random(stable_int(f"{self.size.seed}:{loan_id}", "plan"))
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             loan = session.get(Loan, loan_id)
             assert loan is not None
             term, booked, maturity = loan.term, loan.booked_on, loan.maturity_date
@@ -334,7 +334,7 @@ class BorrowerSide:
             self.control.payment_control(short_cards=newly_short)
 
     def _installments_due(self, day: date) -> list[tuple[int, int]]:
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             rows = session.execute(
                 text(
                     "SELECT i.loan_id, i.number FROM installments i"
@@ -365,7 +365,7 @@ class BorrowerSide:
 
     def _returning_after_settlement(self, day: date) -> None:
         """Borrowers whose loan was settled may come back for another (复贷)."""
-        with self.p.sessions() as session:
+        with self.p.reads() as session:
             settled = session.scalars(
                 select(Loan.id).where(
                     Loan.status == "settled", Loan.closed_on >= day - timedelta(days=3)
