@@ -2,7 +2,9 @@ import { flushPromises, mount } from "@vue/test-utils";
 import ElementPlus from "element-plus";
 import { createPinia, setActivePinia } from "pinia";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import VChart from "vue-echarts";
 import { createMemoryHistory, createRouter } from "vue-router";
+import ChartPanel, { type Series } from "@/components/ChartPanel.vue";
 import ErrorState from "@/components/ErrorState.vue";
 import ListPage from "@/components/ListPage.vue";
 import StatusTag from "@/components/StatusTag.vue";
@@ -104,5 +106,49 @@ describe("ListPage", () => {
     const wrapper = mount(ListPage, { props: { path: "/api/v1/admin/loans", columns }, global: { plugins: plugins() } });
     await flushPromises();
     expect(wrapper.find('[data-test="empty-state"]').exists()).toBe(true);
+  });
+});
+
+describe("ChartPanel", () => {
+  type Axis = { minInterval?: number; axisLabel: { formatter?: string } };
+  function axes(series: Series[]): Axis[] {
+    const rows = [
+      { business_date: "2026-03-02", hits: 1, cases: 3, amount: "1234.56", rate: "2.50" },
+      { business_date: "2026-03-03", hits: 2, cases: 0, amount: "0.50", rate: "0.25" },
+    ];
+    const wrapper = mount(ChartPanel, {
+      props: { title: "t", rows, x: "business_date", xLabel: "date", series, filename: "f" },
+      global: { plugins: plugins(), stubs: { Echarts: true } },
+    });
+    return (wrapper.findComponent(VChart).props("option") as { yAxis: Axis[] }).yAxis;
+  }
+
+  test("an axis of counts has whole-number ticks only (no 0.5 hit); money and percent axes may be fractional", () => {
+    const [counts] = axes([
+      { key: "hits", name: "hits", type: "bar", kind: "count" },
+      { key: "cases", name: "cases", type: "bar", kind: "count" },
+    ]);
+    expect(counts.minInterval).toBe(1);
+    const [money, percent] = axes([
+      { key: "amount", name: "amount", type: "bar", kind: "money" },
+      { key: "rate", name: "rate", type: "line", kind: "percent", axis: 1 },
+    ]);
+    expect(money.minInterval).toBeUndefined();
+    expect(percent.minInterval).toBeUndefined();
+    expect(percent.axisLabel.formatter).toBe("{value}%");
+  });
+
+  test("each axis decides by its own series: money on the left, counts on the right", () => {
+    const [money, counts] = axes([
+      { key: "amount", name: "amount", type: "bar", kind: "money" },
+      { key: "hits", name: "hits", type: "line", kind: "count", axis: 1 },
+    ]);
+    expect(money.minInterval).toBeUndefined();
+    expect(counts.minInterval).toBe(1);
+    const [mixed] = axes([
+      { key: "hits", name: "hits", type: "bar", kind: "count" },
+      { key: "amount", name: "amount", type: "bar", kind: "money" },
+    ]);
+    expect(mixed.minInterval).toBeUndefined();
   });
 });
