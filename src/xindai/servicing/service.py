@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,7 +48,13 @@ from xindai.servicing.allocation import Component
 from xindai.servicing.state import COMPONENTS, LoanRules, LoanState, LoanStatus
 from xindai.servicing.transactions import NewInstallment, Posting, Txn, TxnKind, TxnLine
 from xindai.store import repository as repo
-from xindai.store.models import ApprovalRequest, IdempotencyRecord, Loan, LoanTransaction
+from xindai.store.models import (
+    ApprovalRequest,
+    CobStepRun,
+    IdempotencyRecord,
+    Loan,
+    LoanTransaction,
+)
 
 APPROVABLE = frozenset(
     {
@@ -832,12 +838,17 @@ class LoanService:
             return repo.load_state(session, loan_id)[1]
 
     def replayed_state(self, loan_id: int) -> LoanState:
-        """The state by replaying the whole log from booking (the definition)."""
+        """The state by replaying the whole log from booking (the definition), its status
+        as of the day it was last set: the last close of business (whose date's status it
+        leaves for the open day after it), or a posting on the loan after that."""
         with self.sessions() as session:
             loan = session.get(Loan, loan_id)
             if loan is None:
                 raise repo.NotFound(f"loan {loan_id} does not exist", f"贷款 {loan_id} 不存在")
             state = booked_state(session, loan)
-            for txn in effective_log(repo.log_txns(repo.load_log(session, loan_id))):
+            rows = repo.load_log(session, loan_id)
+            for txn in effective_log(repo.log_txns(rows)):
                 state, _ = apply(state, txn)
-            return refresh_status(state, repo.get_business_date(session) or clock.today())
+            closed = session.scalar(select(func.max(CobStepRun.business_date)))
+            days = [d for d in (closed, *(r.posted_on for r in rows)) if d is not None]
+            return refresh_status(state, max(days, default=None) or clock.today())
