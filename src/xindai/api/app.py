@@ -16,6 +16,7 @@ from xindai import __version__
 from xindai.api import (
     admin,
     admin_applications,
+    admin_approvals,
     admin_blacklist,
     admin_borrowers,
     admin_cob,
@@ -176,7 +177,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         admin_loans,
         admin_lists,
         admin_overview,
-        admin_servicing,
+        admin_servicing,  # the maker's requests on a loan (before the inbox)
+        admin_approvals,
         admin_products,
         admin_reconcile,
         admin_cob,
