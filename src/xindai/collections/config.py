@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from xindai.errors import InvalidValue
+from xindai.store.models import SystemState
 from xindai.store.models_collections import CollectionSetting
+from xindai.store.repository import BUSINESS_DATE_KEY
 
 GUARDRAILS_KEY, STRATEGIES_KEY = "guardrails", "strategies"
 LENDER_UTC_OFFSET = 8  # the platform's timestamps are China Standard Time (xindai.clock)
@@ -183,13 +186,47 @@ def _stored(session: Session, key: str) -> dict[str, Any] | None:
 
 
 def load_guardrails(session: Session) -> Guardrails:
-    stored = _stored(session, GUARDRAILS_KEY) or {}
+    return guardrails_of(_stored(session, GUARDRAILS_KEY))
+
+
+def guardrails_of(stored: dict[str, Any] | None) -> Guardrails:
     known = {f.name for f in fields(Guardrails)}
-    return replace(Guardrails(), **{k: v for k, v in stored.items() if k in known})
+    return replace(Guardrails(), **{k: v for k, v in (stored or {}).items() if k in known})
 
 
 def load_strategies(session: Session) -> dict[str, Any]:
     return check_strategies(_stored(session, STRATEGIES_KEY) or default_strategies())
+
+
+@dataclass(frozen=True, slots=True)
+class DeskSettings:
+    """What the workbench works under: the business date (None before one is set), the
+    guardrails and the strategies."""
+
+    business_date: date | None
+    guardrails: Guardrails
+    strategies: dict[str, Any]
+
+
+def load_desk_settings(session: Session) -> DeskSettings:
+    """`DeskSettings` in one statement over the two key-value tables."""
+    platform = select(literal("platform"), SystemState.key, SystemState.value).where(
+        SystemState.key == BUSINESS_DATE_KEY
+    )
+    mine = select(literal("collections"), CollectionSetting.key, CollectionSetting.value).where(
+        CollectionSetting.key.in_((GUARDRAILS_KEY, STRATEGIES_KEY))
+    )
+    found = {(str(t), str(k)): str(v) for t, k, v in session.execute(union_all(platform, mine))}
+    day = found.get(("platform", BUSINESS_DATE_KEY))
+    stored = {
+        k: json.loads(found.get(("collections", k)) or "null")
+        for k in (GUARDRAILS_KEY, STRATEGIES_KEY)
+    }
+    return DeskSettings(
+        None if day is None else date.fromisoformat(day),
+        guardrails_of(stored[GUARDRAILS_KEY]),
+        check_strategies(dict(stored[STRATEGIES_KEY] or default_strategies())),
+    )
 
 
 def save_setting(

@@ -4,7 +4,7 @@ caller's scope (`collections.scope`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -13,22 +13,23 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from xindai.collections.case_file import CaseFile, read_case_file
 from xindai.collections.config import (
     ACTIONS,
     Guardrails,
     load_guardrails,
     load_strategies,
 )
-from xindai.collections.guardrails import connected_today, debtor_clock
-from xindai.collections.scope import CaseScope, visible_case
-from xindai.collections.skiptrace import contacts_of
+from xindai.collections.guardrails import connected_today
+from xindai.collections.scope import CaseScope
+from xindai.collections.skiptrace import rank_contacts
 from xindai.collections.views import (
-    action_views,
-    assignment_views,
+    action_rows,
+    assignment_rows,
+    case_row,
     case_rows,
-    placement_views,
+    placement_rows,
     promise_view,
-    staff_names,
 )
 from xindai.money import format_percent, format_yuan
 from xindai.security.pii import PiiCipher
@@ -36,16 +37,10 @@ from xindai.servicing.account import payoff_quote
 from xindai.servicing.approvals import approval_view
 from xindai.servicing.state import COMPONENTS
 from xindai.store import repository as repo
-from xindai.store.models import ApprovalRequest, InstallmentRecord, Loan, LoanTransaction
-from xindai.store.models_collections import (
-    Assignment,
-    CollectionCase,
-    ContactAction,
-    Placement,
-    Promise,
-)
+from xindai.store.models import InstallmentRecord, Loan
+from xindai.store.models_collections import CollectionCase, Promise
+from xindai.store.repository import NotFound
 
-HISTORY_LIMIT, PAYMENTS_LIMIT = 200, 100
 QUADRANT_OF = {(True, True): "I", (True, False): "II", (False, True): "III", (False, False): "IV"}
 
 
@@ -89,129 +84,122 @@ class Workbench:
     # ------------------------------------------------------------ a case
 
     def detail(self, session: Session, scope: CaseScope, case_id: int) -> dict[str, Any]:
-        case = visible_case(session, scope, case_id)
-        loan = session.get(Loan, case.loan_id)
-        assert loan is not None
-        today = self.today(session)
-        guardrails = load_guardrails(session)
-        clock = debtor_clock(session, loan.id, self.clock(), guardrails)
-        installments = list(
-            session.scalars(
-                select(InstallmentRecord)
-                .where(InstallmentRecord.loan_id == loan.id)
-                .order_by(InstallmentRecord.number)
-            )
-        )
-        payoff = 0
-        if loan.status in ("active", "overdue"):
-            _row, state = repo.load_state(session, loan.id)
-            payoff = payoff_quote(state, today).total_fen
-        due_now = dict.fromkeys((c.value for c in COMPONENTS), 0)
-        schedule = []
-        for i in installments:
-            if i.cancelled:
-                continue
-            owed = {
-                c.value: getattr(i, f"{c.value}_due_fen")
-                - getattr(i, f"{c.value}_paid_fen")
-                - getattr(i, f"{c.value}_waived_fen")
-                for c in COMPONENTS
+        """The case in full (`collections.case_file`: each table read once)."""
+        file = read_case_file(session, scope, case_id, self.clock())
+        return case_page(file, self.cipher, file.settings.business_date or self.clock().date())
+
+
+def case_page(file: CaseFile, cipher: PiiCipher, today: date) -> dict[str, Any]:
+    """The case detail from what its file holds, seen on business date `today`."""
+    case, loan, names = file.case, file.loan, file.names
+    schedule, due_now = _schedule(file.installments, today)
+    pending = next((p for p in file.promises if p.status == "pending"), None)
+    made = {p.action_id: p for p in reversed(file.promises) if p.action_id is not None}
+    borrower_name = None if file.borrower is None else file.borrower.display_name
+    ranked = rank_contacts(cipher, file.borrower, file.contacts, file.calls, file.clock.day)
+    return {
+        "case": case_row(case, loan, borrower_name, names, pending),
+        "loan": _loan_view(loan),
+        "due_now": {
+            **{k: format_yuan(v) for k, v in due_now.items()},
+            "total": format_yuan(sum(due_now.values())),
+        },
+        "payoff": format_yuan(_payoff(file, today)),
+        "schedule": schedule,
+        "contacts": [c.view() for c in ranked],
+        "history": action_rows(file.history, names.agencies, made),
+        "payments": [
+            {
+                "seq": t.seq,
+                "posted_on": t.posted_on.isoformat(),
+                "amount": format_yuan(t.amount_fen),
+                "kind": t.kind,
+                "reversed": t.reversed,
             }
-            if i.due_date <= today:
-                for key, fen in owed.items():
-                    due_now[key] += fen
-            schedule.append(
-                {
-                    "number": i.number,
-                    "due_date": i.due_date.isoformat(),
-                    "status": i.status,
-                    "due": format_yuan(sum(getattr(i, f"{c.value}_due_fen") for c in COMPONENTS)),
-                    "paid": format_yuan(sum(getattr(i, f"{c.value}_paid_fen") for c in COMPONENTS)),
-                    "waived": format_yuan(
-                        sum(getattr(i, f"{c.value}_waived_fen") for c in COMPONENTS)
-                    ),
-                    "outstanding": format_yuan(sum(owed.values())),
-                }
-            )
-        history = session.scalars(
-            select(ContactAction)
-            .where(ContactAction.case_id == case.id)
-            .order_by(ContactAction.id.desc())
-            .limit(HISTORY_LIMIT)
-        ).all()
-        payments = session.scalars(
-            select(LoanTransaction)
-            .where(
-                LoanTransaction.loan_id == loan.id,
-                LoanTransaction.kind.in_(("repayment", "early_settlement", "waiver")),
-            )
-            .order_by(LoanTransaction.seq.desc())
-            .limit(PAYMENTS_LIMIT)
-        ).all()
-        promises = session.scalars(
-            select(Promise).where(Promise.case_id == case.id).order_by(Promise.id.desc())
-        ).all()
-        assignments = session.scalars(
-            select(Assignment).where(Assignment.case_id == case.id).order_by(Assignment.id.desc())
-        ).all()
-        placements = session.scalars(
-            select(Placement).where(Placement.case_id == case.id).order_by(Placement.id.desc())
-        ).all()
-        offers = session.scalars(
-            select(ApprovalRequest)
-            .where(ApprovalRequest.loan_id == loan.id)
-            .order_by(ApprovalRequest.id.desc())
-            .limit(50)
-        ).all()
-        actors = staff_names(session, (p.actor_id for p in promises))
-        return {
-            "case": case_rows(session, [case])[0],
-            "loan": {
-                "id": loan.id,
-                "status": loan.status,
-                "product_code": loan.product_code,
-                "principal": format_yuan(loan.principal_fen),
-                "term": loan.term,
-                "disbursed_on": loan.disbursed_on.isoformat() if loan.disbursed_on else None,
-                "maturity_date": loan.maturity_date.isoformat() if loan.maturity_date else None,
-                "dpd": loan.dpd,
-                "max_dpd": loan.max_dpd,
-                "bucket": loan.bucket,
-                "annual_rate": format_percent(Decimal(loan.annual_rate)),
-            },
-            "due_now": {
-                **{k: format_yuan(v) for k, v in due_now.items()},
-                "total": format_yuan(sum(due_now.values())),
-            },
-            "payoff": format_yuan(payoff),
-            "schedule": schedule,
-            "contacts": [
-                c.view() for c in contacts_of(session, self.cipher, case.borrower_id, clock.day)
-            ],
-            "history": action_views(session, history),
-            "payments": [
-                {
-                    "seq": t.seq,
-                    "posted_on": t.posted_on.isoformat(),
-                    "amount": format_yuan(t.amount_fen),
-                    "kind": t.kind,
-                    "reversed": t.reversed,
-                }
-                for t in payments
-            ],
-            "promises": [promise_view(p, actors) for p in promises],
-            "assignments": assignment_views(session, assignments),
-            "placements": placement_views(session, placements),
-            "offers": [approval_view(r, loan) for r in offers],
-            "strategy": strategy_for(session, case),
-            "guardrails": guardrail_state(session, case, clock.local, guardrails),
+            for t in file.payments
+        ],
+        "promises": [promise_view(p, names.staff) for p in file.promises],
+        "assignments": assignment_rows(file.assignments, names),
+        "placements": placement_rows(file.placements, names.agencies),
+        "offers": [approval_view(r, loan) for r in file.offers],
+        "strategy": strategy_of(case, file.settings.strategies),
+        "guardrails": guardrail_view(
+            file.clock.local, file.settings.guardrails, file.connected_today
+        ),
+    }
+
+
+def _loan_view(loan: Loan) -> dict[str, Any]:
+    return {
+        "id": loan.id,
+        "status": loan.status,
+        "product_code": loan.product_code,
+        "principal": format_yuan(loan.principal_fen),
+        "term": loan.term,
+        "disbursed_on": loan.disbursed_on.isoformat() if loan.disbursed_on else None,
+        "maturity_date": loan.maturity_date.isoformat() if loan.maturity_date else None,
+        "dpd": loan.dpd,
+        "max_dpd": loan.max_dpd,
+        "bucket": loan.bucket,
+        "annual_rate": format_percent(Decimal(loan.annual_rate)),
+    }
+
+
+def _payoff(file: CaseFile, today: date) -> int:
+    """What settles the loan today in fen (0 unless it is active or overdue)."""
+    loan = file.loan
+    if loan.status not in ("active", "overdue"):
+        return 0
+    if file.product is None:
+        raise NotFound(
+            f"product {loan.product_code} v{loan.product_version} does not exist",
+            f"产品 {loan.product_code} v{loan.product_version} 不存在",
+        )
+    state = repo.state_of(loan, repo.product_of(file.product), file.installments)
+    return payoff_quote(state, today).total_fen
+
+
+def _schedule(
+    installments: Sequence[InstallmentRecord], today: date
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The schedule as shown (cancelled installments left out) and what is due by `today`
+    per component in fen."""
+    due_now = dict.fromkeys((c.value for c in COMPONENTS), 0)
+    schedule = []
+    for i in installments:
+        if i.cancelled:
+            continue
+        owed = {
+            c.value: getattr(i, f"{c.value}_due_fen")
+            - getattr(i, f"{c.value}_paid_fen")
+            - getattr(i, f"{c.value}_waived_fen")
+            for c in COMPONENTS
         }
+        if i.due_date <= today:
+            for key, fen in owed.items():
+                due_now[key] += fen
+        schedule.append(
+            {
+                "number": i.number,
+                "due_date": i.due_date.isoformat(),
+                "status": i.status,
+                "due": format_yuan(sum(getattr(i, f"{c.value}_due_fen") for c in COMPONENTS)),
+                "paid": format_yuan(sum(getattr(i, f"{c.value}_paid_fen") for c in COMPONENTS)),
+                "waived": format_yuan(sum(getattr(i, f"{c.value}_waived_fen") for c in COMPONENTS)),
+                "outstanding": format_yuan(sum(owed.values())),
+            }
+        )
+    return schedule, due_now
 
 
 def strategy_for(session: Session, case: CollectionCase) -> dict[str, Any]:
     """The actions the strategy gives the case: by quadrant (the challenger's when the case is
     in its cell and it has some), else by stage (bucket)."""
-    strategies = load_strategies(session)
+    return strategy_of(case, load_strategies(session))
+
+
+def strategy_of(case: CollectionCase, strategies: dict[str, Any]) -> dict[str, Any]:
+    """`strategy_for` under `strategies`."""
     codes: list[str] = []
     if case.quadrant:
         challenger = strategies["challenger"].get("quadrants") or {}
@@ -236,10 +224,15 @@ def strategy_for(session: Session, case: CollectionCase) -> dict[str, Any]:
 def guardrail_state(
     session: Session, case: CollectionCase, local: datetime, guardrails: Guardrails
 ) -> dict[str, Any]:
+    connected = connected_today(session, case.borrower_id, local.date())
+    return guardrail_view(local, guardrails, connected)
+
+
+def guardrail_view(local: datetime, guardrails: Guardrails, connected: int) -> dict[str, Any]:
     return {
         "local_time": local.isoformat(),
         "quiet_now": guardrails.quiet_at(local),
-        "connected_today": connected_today(session, case.borrower_id, local.date()),
+        "connected_today": connected,
         "max_connected": guardrails.max_connected_per_debtor,
     }
 
@@ -248,4 +241,12 @@ def quadrant_of(willing: bool, able: bool) -> str:
     return QUADRANT_OF[(willing, able)]
 
 
-__all__ = ["Workbench", "guardrail_state", "quadrant_of", "strategy_for"]
+__all__ = [
+    "Workbench",
+    "case_page",
+    "guardrail_state",
+    "guardrail_view",
+    "quadrant_of",
+    "strategy_for",
+    "strategy_of",
+]

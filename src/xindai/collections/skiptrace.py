@@ -7,6 +7,7 @@ send; what is shown is masked."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -56,19 +57,43 @@ class RankedContact:
         }
 
 
+CallRow = tuple[str | None, str | None, str | None, str | None, date]
+"""A call as the ranking reads it: number hash, connection, party, result, local day."""
+
+
 def contacts_of(
     session: Session, cipher: PiiCipher, borrower_id: int, local_day: date
 ) -> list[RankedContact]:
     """The debtor's numbers, best first (see the module docstring)."""
     borrower = session.get(Borrower, borrower_id)
+    contacts = session.scalars(
+        select(Contact).where(Contact.borrower_id == borrower_id).order_by(Contact.seq)
+    ).all()
+    history = session.execute(
+        select(
+            ContactAction.phone_hash,
+            ContactAction.connection,
+            ContactAction.party,
+            ContactAction.result,
+            ContactAction.local_day,
+        )
+        .where(ContactAction.borrower_id == borrower_id, ContactAction.kind == "call")
+        .order_by(ContactAction.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    calls = [(h, c, p, r, d) for h, c, p, r, d in history]
+    return rank_contacts(cipher, borrower, contacts, calls, local_day)
+
+
+def _numbers(
+    borrower: Borrower | None, contacts: Sequence[Contact]
+) -> list[tuple[str, str, str | None, str, str, str]]:
     numbers: list[tuple[str, str, str | None, str, str, str]] = []
     if borrower is not None and borrower.mobile_enc and borrower.mobile_hash:
         numbers.append(
             ("borrower", "self", None, "本人", borrower.mobile_hash, borrower.mobile_enc)
         )
-    for contact in session.scalars(
-        select(Contact).where(Contact.borrower_id == borrower_id).order_by(Contact.seq)
-    ):
+    for contact in contacts:
         try:
             known = Relation(contact.relation)
             family, label = known.is_family, known.label_zh
@@ -85,18 +110,19 @@ def contacts_of(
                 contact.phone_enc,
             )
         )
-    history = session.execute(
-        select(
-            ContactAction.phone_hash,
-            ContactAction.connection,
-            ContactAction.party,
-            ContactAction.result,
-            ContactAction.local_day,
-        )
-        .where(ContactAction.borrower_id == borrower_id, ContactAction.kind == "call")
-        .order_by(ContactAction.id.desc())
-        .limit(HISTORY_LIMIT)
-    ).all()
+    return numbers
+
+
+def rank_contacts(
+    cipher: PiiCipher,
+    borrower: Borrower | None,
+    contacts: Sequence[Contact],
+    history: Sequence[CallRow],
+    local_day: date,
+) -> list[RankedContact]:
+    """The numbers of `borrower` and its `contacts` (in seq order) ranked by `history`, the
+    debtor's most recent calls (newest first, at most `HISTORY_LIMIT`)."""
+    numbers = _numbers(borrower, contacts)
     right_party: dict[str, int] = defaultdict(int)
     connected: dict[str, int] = defaultdict(int)
     attempts: dict[str, int] = defaultdict(int)
@@ -151,4 +177,4 @@ def contacts_of(
     return ranked
 
 
-__all__ = ["RankedContact", "contacts_of"]
+__all__ = ["CallRow", "RankedContact", "contacts_of", "rank_contacts"]

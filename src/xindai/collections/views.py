@@ -4,7 +4,8 @@ numbers masked, names of staff and agencies instead of ids."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -59,22 +60,38 @@ def promise_view(promise: Promise, actors: dict[int, str] | None = None) -> dict
     }
 
 
+@dataclass
+class Names:
+    """Names shown instead of ids: staff usernames, agency names, queue codes."""
+
+    staff: dict[int, str] = field(default_factory=dict)
+    agencies: dict[int, str] = field(default_factory=dict)
+    queues: dict[int, str] = field(default_factory=dict)
+
+    def add(self, table: dict[int, str], key: int | None, name: str | None) -> None:
+        """Record a name read beside a row (an outer join: None when not found)."""
+        if key is not None and name is not None:
+            table[key] = name
+
+
 def case_rows(session: Session, cases: Sequence[CollectionCase]) -> list[dict[str, Any]]:
     """CaseRows of `cases` (in their order), with four batched look-ups."""
     if not cases:
         return []
     loan_ids = [c.loan_id for c in cases]
     loans = {loan.id: loan for loan in session.scalars(select(Loan).where(Loan.id.in_(loan_ids)))}
-    names = dict(
+    people = dict(
         session.execute(
             select(Borrower.id, Borrower.display_name).where(
                 Borrower.id.in_({c.borrower_id for c in cases})
             )
         ).all()
     )
-    staff = staff_names(session, (c.assignee_id for c in cases))
-    agencies = agency_names(session, (c.agency_id for c in cases))
-    queues = dict(session.execute(select(CollectionQueue.id, CollectionQueue.code)).all())
+    names = Names(
+        staff_names(session, (c.assignee_id for c in cases)),
+        agency_names(session, (c.agency_id for c in cases)),
+        dict(session.execute(select(CollectionQueue.id, CollectionQueue.code)).all()),
+    )
     pending = {
         p.case_id: p
         for p in session.scalars(
@@ -83,56 +100,57 @@ def case_rows(session: Session, cases: Sequence[CollectionCase]) -> list[dict[st
             )
         )
     }
-    rows = []
-    for c in cases:
-        loan = loans.get(c.loan_id)
-        outstanding = (
-            0
-            if loan is None
-            else loan.principal_outstanding_fen
-            + loan.interest_outstanding_fen
-            + loan.fee_outstanding_fen
-            + loan.penalty_outstanding_fen
-        )
-        promise = pending.get(c.id)
-        rows.append(
-            {
-                "id": c.id,
-                "loan_id": c.loan_id,
-                "borrower_id": c.borrower_id,
-                "borrower_name": names.get(c.borrower_id),
-                "status": c.status,
-                "close_reason": c.close_reason,
-                "opened_on": c.opened_on.isoformat(),
-                "closed_on": _iso(c.closed_on),
-                "dpd": c.dpd,
-                "bucket": c.bucket,
-                "overdue": format_yuan(c.overdue_fen),
-                "outstanding": format_yuan(outstanding),
-                "priority": c.priority,
-                "queue": queues.get(c.queue_id) if c.queue_id is not None else None,
-                "assignee_id": c.assignee_id,
-                "assignee": staff.get(c.assignee_id) if c.assignee_id is not None else None,
-                "agency_id": c.agency_id,
-                "agency": agencies.get(c.agency_id) if c.agency_id is not None else None,
-                "held_until": _iso(c.held_until),
-                "quadrant": c.quadrant,
-                "test_cell": c.test_cell,
-                "legal": c.legal,
-                "pre_due": c.pre_due,
-                "warning_priority": c.warning_priority,
-                "promise": None
-                if promise is None
-                else {
-                    "amount": format_yuan(promise.amount_fen),
-                    "promised_on": promise.promised_on.isoformat(),
-                    "status": promise.status,
-                },
-                "last_contact_at": _iso(c.last_contact_at),
-                "product_code": loan.product_code if loan is not None else None,
-            }
-        )
-    return rows
+    return [
+        case_row(c, loans.get(c.loan_id), people.get(c.borrower_id), names, pending.get(c.id))
+        for c in cases
+    ]
+
+
+def case_row(
+    c: CollectionCase,
+    loan: Loan | None,
+    borrower_name: str | None,
+    names: Names,
+    promise: Promise | None,
+) -> dict[str, Any]:
+    """One CaseRow: the case with its loan, debtor's name and pending promise."""
+    outstanding = (
+        0
+        if loan is None
+        else loan.principal_outstanding_fen
+        + loan.interest_outstanding_fen
+        + loan.fee_outstanding_fen
+        + loan.penalty_outstanding_fen
+    )
+    return {
+        "id": c.id,
+        "loan_id": c.loan_id,
+        "borrower_id": c.borrower_id,
+        "borrower_name": borrower_name,
+        "status": c.status,
+        "close_reason": c.close_reason,
+        "opened_on": c.opened_on.isoformat(),
+        "closed_on": _iso(c.closed_on),
+        "dpd": c.dpd,
+        "bucket": c.bucket,
+        "overdue": format_yuan(c.overdue_fen),
+        "outstanding": format_yuan(outstanding),
+        "priority": c.priority,
+        "queue": names.queues.get(c.queue_id) if c.queue_id is not None else None,
+        "assignee_id": c.assignee_id,
+        "assignee": names.staff.get(c.assignee_id) if c.assignee_id is not None else None,
+        "agency_id": c.agency_id,
+        "agency": names.agencies.get(c.agency_id) if c.agency_id is not None else None,
+        "held_until": _iso(c.held_until),
+        "quadrant": c.quadrant,
+        "test_cell": c.test_cell,
+        "legal": c.legal,
+        "pre_due": c.pre_due,
+        "warning_priority": c.warning_priority,
+        "promise": None if promise is None else _made(promise),
+        "last_contact_at": _iso(c.last_contact_at),
+        "product_code": loan.product_code if loan is not None else None,
+    }
 
 
 def action_views(session: Session, actions: Sequence[ContactAction]) -> list[dict[str, Any]]:
@@ -148,10 +166,18 @@ def action_views(session: Session, actions: Sequence[ContactAction]) -> list[dic
                     Promise.action_id.is_not(None),
                 )
             )
+            if p.action_id is not None
         }
         if actions
         else {}
     )
+    return action_rows(actions, agencies, made)
+
+
+def action_rows(
+    actions: Sequence[ContactAction], agencies: dict[int, str], made: Mapping[int, Promise]
+) -> list[dict[str, Any]]:
+    """Actions as shown, given their agencies' names and the promises they made (by id)."""
     views = []
     for a in actions:
         details = json.loads(a.details) if a.details else {}
@@ -193,6 +219,12 @@ def assignment_views(session: Session, rows: Sequence[Assignment]) -> list[dict[
     staff = staff_names(session, [r.from_staff for r in rows] + [r.to_staff for r in rows])
     agencies = agency_names(session, [r.from_agency for r in rows] + [r.to_agency for r in rows])
     queues = dict(session.execute(select(CollectionQueue.id, CollectionQueue.code)).all())
+    return assignment_rows(rows, Names(staff, agencies, queues))
+
+
+def assignment_rows(rows: Sequence[Assignment], names: Names) -> list[dict[str, Any]]:
+    """The assignment log as shown, with `names` of its staff, agencies and queues."""
+    staff, agencies, queues = names.staff, names.agencies, names.queues
 
     def name(table: dict[int, str], key: int | None) -> str | None:
         return None if key is None else table.get(key, str(key))
@@ -216,7 +248,10 @@ def assignment_views(session: Session, rows: Sequence[Assignment]) -> list[dict[
 
 
 def placement_views(session: Session, rows: Sequence[Placement]) -> list[dict[str, Any]]:
-    agencies = agency_names(session, (r.agency_id for r in rows))
+    return placement_rows(rows, agency_names(session, (r.agency_id for r in rows)))
+
+
+def placement_rows(rows: Sequence[Placement], agencies: dict[int, str]) -> list[dict[str, Any]]:
     return [
         {
             "id": r.id,
@@ -238,10 +273,15 @@ def placement_views(session: Session, rows: Sequence[Placement]) -> list[dict[st
 
 
 __all__ = [
+    "Names",
+    "action_rows",
     "action_views",
     "agency_names",
+    "assignment_rows",
     "assignment_views",
+    "case_row",
     "case_rows",
+    "placement_rows",
     "placement_views",
     "promise_view",
     "staff_names",

@@ -112,7 +112,12 @@ def load_product(session: Session, code: str, version: int) -> Product:
         raise NotFound(
             f"product {code} v{version} does not exist", f"产品 {code} v{version} 不存在"
         )
-    key = (code, version, record.definition)
+    return product_of(record)
+
+
+def product_of(record: ProductRecord) -> Product:
+    """The product a stored version defines (parsed once per definition)."""
+    key = (record.code, record.version, record.definition)
     product = _PRODUCTS.get(key)
     if product is None:  # products are immutable versions: parse each once
         product = Product.from_dict(json.loads(record.definition))
@@ -149,6 +154,11 @@ def load_state(
         .where(InstallmentRecord.loan_id == loan_id)
         .order_by(InstallmentRecord.number)
     ).all()
+    return loan, state_of(loan, product, rows)
+
+
+def state_of(loan: Loan, product: Product, rows: Sequence[InstallmentRecord]) -> LoanState:
+    """The state of `loan` of `product` from its installment rows (in number order)."""
     installments = tuple(
         InstallmentState(
             r.number,
@@ -163,7 +173,7 @@ def load_state(
         for r in rows
     )
     charged = frozenset(r.number for r in rows if r.overdue_fee_charged)
-    state = LoanState(
+    return LoanState(
         rules_for(loan, product),
         LoanStatus(loan.status),
         installments,
@@ -175,7 +185,6 @@ def load_state(
         loan.deferral_count,
         charged,
     )
-    return loan, state
 
 
 def loan_cache(state: LoanState, as_of: date) -> dict[str, Any]:
