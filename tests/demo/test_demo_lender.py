@@ -1,4 +1,4 @@
-"""The demo lender: a small one (two months, a couple of hundred loans) built through the
+"""The demo lender: a small one (three months, a few hundred loans) built through the
 real services and a real simulator process; its collection teams work their cases; its
 ledger balances and the channel's statements agree with the journal; `xindai demo start`
 reuses it, serves it, and every role's demo login works against the server it started;
@@ -39,9 +39,9 @@ from xindai.store.db import make_engine, session_factory
 from xindai.store.models import Borrower, Loan, LoanSnapshot
 
 pytestmark = pytest.mark.e2e
-SIZE = DemoSize(months=2, loans=250, seed=5)  # long enough for cases to age and recover
+SIZE = DemoSize(months=3, loans=400, seed=5)  # long enough for cases to age, break and recover
 END = date(2026, 11, 30)
-NIGHTS = 61  # close of business from 2026-09-30 to 2026-11-29
+NIGHTS = 92  # close of business from 2026-08-30 to 2026-11-29
 
 
 @dataclass
@@ -87,7 +87,7 @@ def test_the_market_is_the_same_for_the_same_seed() -> None:
 
 def test_a_month_of_business_leaves_every_kind_of_record(demo: Demo) -> None:
     built = demo.built
-    assert (built.start, built.end) == ("2026-09-30", "2026-11-30")
+    assert (built.start, built.end) == ("2026-08-30", "2026-11-30")
     assert built.counts["loans"] >= 150 and built.counts["borrowers"] > built.counts["loans"] / 2
     engine = make_engine(demo.database_url)
     try:

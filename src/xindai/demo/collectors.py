@@ -269,7 +269,9 @@ class CollectorDesk:
         keep = (0.7 if traits.able else 0.5) if traits.willing else 0.15
         keep *= (0.1 if traits.never else 1.0) * 0.6**debtor.broken
         draw = rng.random()
-        if draw < keep:
+        if (traits.never or not traits.willing) and not debtor.broken:
+            paid = 0  # one who will not (or never) pay: a first promise only ends the call
+        elif draw < keep:
             paid = call.promise_amount_fen
         elif draw < keep + 0.1:
             paid = max(1_000, call.promise_amount_fen // 3)  # partial
