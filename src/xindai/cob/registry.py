@@ -69,6 +69,13 @@ class StepContext:
             self.connection.execute(text(f"ANALYZE {name}"))  # temp tables get no autovacuum
         return count
 
+    def analyze(self, *tables: str) -> None:
+        """Fresh planner statistics of `tables` on PostgreSQL (within the step's transaction;
+        nothing on SQLite): for tables a step grows in bulk, which autovacuum analyses only
+        later, while the next statements, and the next day's steps, plan by the old size."""
+        if not self.dialect.is_sqlite and tables:
+            self.connection.execute(text(f"ANALYZE {', '.join(tables)}"))
+
     def drop_temp(self, *names: str) -> None:
         tables = [self.dialect.temp_table(name) for name in names]
         if self.dialect.is_sqlite:  # one table per DROP

@@ -345,8 +345,14 @@ def allocate(ctx: StepContext, actor: str = "system") -> AllocationResult:
 
 
 def allocation_step(ctx: StepContext) -> int:
-    """The `allocate` step of close of business (not partitioned)."""
+    """The `allocate` step of close of business (not partitioned). On PostgreSQL the
+    collection tables the day grew are analysed first (the cases the `cases` step opened)
+    and after (the assignments and placements made): on a first day that opened 147,160
+    cases at 1,000,000 loans, the next day's cases step planned against the empty table of
+    the day before and took 31 s (`xindai bench collections --database postgresql://…`)."""
+    ctx.analyze("collection_cases")
     result = allocate(ctx)
+    ctx.analyze("collection_assignments", "collection_placements")
     return result.assigned + result.placed + result.recalled
 
 
