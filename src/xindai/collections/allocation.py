@@ -327,8 +327,11 @@ def allocate(ctx: StepContext, actor: str = "system") -> AllocationResult:
     ctx.execute(
         "UPDATE collection_cases AS c SET queue_id = a.queue_id, queued_on = :d,"
         " assignee_id = a.to_staff, agency_id = a.to_agency, assigned_on = :d,"
-        " held_until = NULL, placement_id = (SELECT MAX(p.id) FROM collection_placements p"
-        " WHERE p.case_id = a.case_id AND p.status = 'active' AND a.to_agency IS NOT NULL),"
+        # the placement looked up only for a case placed now (SQLite ran the subquery for
+        # every case when the agency test was inside it)
+        " held_until = NULL, placement_id = CASE WHEN a.to_agency IS NULL THEN NULL ELSE"
+        " (SELECT MAX(p.id) FROM collection_placements p WHERE p.case_id = a.case_id"
+        " AND p.status = 'active') END,"
         " requeue = CASE WHEN a.to_staff IS NULL AND a.to_agency IS NULL"
         " AND q.owner <> 'legal' THEN :true ELSE :false END,"
         " requeue_reason = CASE WHEN a.to_staff IS NULL AND a.to_agency IS NULL"
