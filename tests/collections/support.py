@@ -103,6 +103,25 @@ class Desk:
         with self.platform.reads() as session:
             return int(session.scalar(select(StaffUser.id).where(StaffUser.username == username)))
 
+    def early_queue(self, *collectors: str, **extra: Any) -> Any:
+        """M1 (DPD 1-30, in-house, round robin) worked by `collectors`, as ops sets it;
+        `extra` adds to the queue's fields. Returns the queue as the API answers."""
+        return self.call(
+            "PUT",
+            "/queues/M1",
+            "ops",
+            json={
+                "name_zh": "M1 早期催收",
+                "name_en": "M1 early",
+                "dpd_min": 1,
+                "dpd_max": 30,
+                "owner": "inhouse",
+                "allocation": "round_robin",
+                **extra,
+                "members": [{"staff_id": self.staff_id(name)} for name in collectors],
+            },
+        )
+
     # ------------------------------------------------------------ the book
 
     def business_date(self) -> date:

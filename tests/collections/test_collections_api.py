@@ -37,7 +37,6 @@ def _at(desk: Desk, hour: int, minute: int = 0) -> None:
 
 def test_a_case_from_overdue_to_recovered(desk: Desk) -> None:
     d = desk
-    col1, col2 = d.staff_id("col1"), d.staff_id("col2")
     agency_user = d.staff_id("agency1")
     # operations: agencies and their users, M1 round robin, M2-M3 placed with agency A
     a = d.call(
@@ -61,21 +60,7 @@ def test_a_case_from_overdue_to_recovered(desk: Desk) -> None:
     )
     d.call("POST", f"/agencies/{a['id']}/users", "ops", json={"staff_id": agency_user})
     d.call("POST", f"/agencies/{b['id']}/users", "ops", json={"staff_id": d.staff_id("agency2")})
-    m1 = d.call(
-        "PUT",
-        "/queues/M1",
-        "ops",
-        json={
-            "name_zh": "M1 早期催收",
-            "name_en": "M1 early",
-            "dpd_min": 1,
-            "dpd_max": 30,
-            "owner": "inhouse",
-            "allocation": "round_robin",
-            "no_promise_days": 5,
-            "members": [{"staff_id": col1}, {"staff_id": col2}],
-        },
-    )
+    m1 = d.early_queue("col1", "col2", no_promise_days=5)
     assert [m["name"] for m in m1["members"]] == ["col1", "col2"]
     d.call(
         "PUT",

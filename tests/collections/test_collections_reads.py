@@ -41,20 +41,7 @@ def statements(desk: Desk) -> Iterator[list[str]]:
 
 def _worked_case(d: Desk) -> dict[str, Any]:
     """An overdue case of col3 with three calls and a pending promise."""
-    d.call(
-        "PUT",
-        "/queues/M1",
-        "ops",
-        json={
-            "name_zh": "M1 早期催收",
-            "name_en": "M1 early",
-            "dpd_min": 1,
-            "dpd_max": 30,
-            "owner": "inhouse",
-            "allocation": "round_robin",
-            "members": [{"staff_id": d.staff_id("col3")}],
-        },
-    )
+    d.early_queue("col3")
     loan = d.book()
     d.close_days(18)
     case = d.call("GET", f"/cases?q={loan}&status=all", "ops")["items"][0]

@@ -51,20 +51,7 @@ def _ids(page: dict, key: str = "id") -> set[int]:
 def book_fixture(desk: Desk) -> Book:
     d = desk
     col1, col2 = d.staff_id("col1"), d.staff_id("col2")
-    d.call(
-        "PUT",
-        "/queues/M1",
-        "ops",
-        json={
-            "name_zh": "M1 早期催收",
-            "name_en": "M1 early",
-            "dpd_min": 1,
-            "dpd_max": 30,
-            "owner": "inhouse",
-            "allocation": "round_robin",
-            "members": [{"staff_id": col1}, {"staff_id": col2}],
-        },
-    )
+    d.early_queue("col1", "col2")
     agency = d.call(
         "POST",
         "/agencies",
