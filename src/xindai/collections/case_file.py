@@ -153,18 +153,27 @@ def _installments(session: Session, loan_id: int) -> Sequence[InstallmentRecord]
     ).all()
 
 
+def _named(session: Session, statement: Any, table: dict[int, str], key: str) -> list[Any]:
+    """The rows of `statement` (an entity beside one name), the names recorded in `table`
+    under the entity's `key` attribute."""
+    rows = session.execute(statement).all()
+    for row, name in rows:
+        Names.add(table, getattr(row, key), name)
+    return [row for row, _name in rows]
+
+
 def _actions(session: Session, *where: Any, limit: int, names: Names) -> list[ContactAction]:
     """Actions newest first, with their agencies' names."""
-    rows = session.execute(
+    return _named(
+        session,
         select(ContactAction, Agency.name)
         .outerjoin(Agency, Agency.id == ContactAction.agency_id)
         .where(*where)
         .order_by(ContactAction.id.desc())
-        .limit(limit)
-    ).all()
-    for action, agency in rows:
-        names.add(names.agencies, action.agency_id, agency)
-    return [action for action, _agency in rows]
+        .limit(limit),
+        names.agencies,
+        "agency_id",
+    )
 
 
 def _log(
@@ -206,15 +215,15 @@ def _payments(session: Session, loan_id: int) -> Sequence[LoanTransaction]:
 
 
 def _promises(session: Session, case_id: int, names: Names) -> list[Promise]:
-    rows = session.execute(
+    return _named(
+        session,
         select(Promise, StaffUser.username)
         .outerjoin(StaffUser, StaffUser.id == Promise.actor_id)
         .where(Promise.case_id == case_id)
-        .order_by(Promise.id.desc())
-    ).all()
-    for promise, actor in rows:
-        names.add(names.staff, promise.actor_id, actor)
-    return [promise for promise, _actor in rows]
+        .order_by(Promise.id.desc()),
+        names.staff,
+        "actor_id",
+    )
 
 
 def _assignments(session: Session, case_id: int, names: Names) -> list[Assignment]:
@@ -247,15 +256,15 @@ def _assignments(session: Session, case_id: int, names: Names) -> list[Assignmen
 
 
 def _placements(session: Session, case_id: int, names: Names) -> list[Placement]:
-    rows = session.execute(
+    return _named(
+        session,
         select(Placement, Agency.name)
         .outerjoin(Agency, Agency.id == Placement.agency_id)
         .where(Placement.case_id == case_id)
-        .order_by(Placement.id.desc())
-    ).all()
-    for placement, agency in rows:
-        names.add(names.agencies, placement.agency_id, agency)
-    return [placement for placement, _agency in rows]
+        .order_by(Placement.id.desc()),
+        names.agencies,
+        "agency_id",
+    )
 
 
 __all__ = ["CaseFile", "read_case_file"]

@@ -68,7 +68,8 @@ class Names:
     agencies: dict[int, str] = field(default_factory=dict)
     queues: dict[int, str] = field(default_factory=dict)
 
-    def add(self, table: dict[int, str], key: int | None, name: str | None) -> None:
+    @staticmethod
+    def add(table: dict[int, str], key: int | None, name: str | None) -> None:
         """Record a name read beside a row (an outer join: None when not found)."""
         if key is not None and name is not None:
             table[key] = name
