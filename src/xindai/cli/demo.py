@@ -114,7 +114,7 @@ def start(
         build, found, why = needs_build(options)
         if build:
             console.print(f"[bold]演示数据 Building the demo lender[/bold] ({why}): "
-                          f"{months} months, about {loans} loans …")  # fmt: skip
+                          f"{months} months, a market sized for {loans} loans …")  # fmt: skip
             found = _build_with_progress(console, stack, months)
         else:
             console.print(f"演示数据 {why}: {options.database_url.removeprefix('sqlite:///')}")
