@@ -20,7 +20,6 @@ from xindai.collections.config import (
     load_guardrails,
     load_strategies,
 )
-from xindai.collections.guardrails import connected_today
 from xindai.collections.scope import CaseScope
 from xindai.collections.skiptrace import rank_contacts
 from xindai.collections.views import (
@@ -221,13 +220,6 @@ def strategy_of(case: CollectionCase, strategies: dict[str, Any]) -> dict[str, A
     }
 
 
-def guardrail_state(
-    session: Session, case: CollectionCase, local: datetime, guardrails: Guardrails
-) -> dict[str, Any]:
-    connected = connected_today(session, case.borrower_id, local.date())
-    return guardrail_view(local, guardrails, connected)
-
-
 def guardrail_view(local: datetime, guardrails: Guardrails, connected: int) -> dict[str, Any]:
     return {
         "local_time": local.isoformat(),
@@ -244,7 +236,6 @@ def quadrant_of(willing: bool, able: bool) -> str:
 __all__ = [
     "Workbench",
     "case_page",
-    "guardrail_state",
     "guardrail_view",
     "quadrant_of",
     "strategy_for",
